@@ -1,0 +1,71 @@
+# genrich: the two commands are `make reproduce` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.genrich-installed
+SCALE ?= quick
+CHAPTER ?= all
+# Debian packages that ship the data sets the chapters read (see README.md, "Data").
+APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist
+
+.PHONY: help venv data reproduce test test-fast check-sync nbtest pytest lab bench docs clean
+
+help:
+	@echo "make reproduce  # set up, then genrich reproduce --scale $(SCALE) (figures/, results/, results/REPORT.md)"
+	@echo "make test       # set up, check nbdev sync, nbdev_test, pytest"
+	@echo "make lab | bench | docs | clean"
+
+# The pinned set lives in settings.ini; re-installs only when it (or setup.py) changes.
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+data:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing data packages:$$missing"; \
+	  (apt-get install -y -qq $$missing >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $$missing)) ; \
+	else echo "NOTE: some data packages are missing; install them with: sudo apt-get install$$missing"; fi
+
+reproduce: venv data
+	$(BIN)/genrich reproduce --chapter $(CHAPTER) --scale $(SCALE)
+
+# Fails when the notebooks and the exported package (or the cleaned notebooks) are out of step.
+check-sync: venv
+	@before=$$(git status --porcelain --untracked-files=no; git diff | md5sum); \
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean; \
+	after=$$(git status --porcelain --untracked-files=no; git diff | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "ERROR: nbdev_export/nbdev_clean changed tracked files:"; git status --short; exit 1; fi; \
+	echo "nbdev sync: OK"
+
+nbtest: venv data
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+pytest: venv data
+	$(BIN)/python -m pytest -q tests
+
+test: check-sync nbtest pytest
+
+lab: venv data
+	$(BIN)/jupyter lab --notebook-dir=nbs
+
+bench: venv data
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+docs: venv
+	@mkdir -p _docs
+	$(BIN)/jupyter nbconvert --to html --output-dir _docs nbs/*.ipynb
+
+clean:
+	rm -rf _docs _proc .pytest_cache
