@@ -14,8 +14,11 @@ SCALE ?= quick
 CHAPTER ?= all
 # Debian packages that ship the data sets the chapters read (see README.md, "Data").
 APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist
+# The VADER ground-truth sentences (MIT) ship only in the sdist of vaderSentiment 3.3.2.
+CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/genrich
+VADER_DIR := $(CACHE_DIR)/hutto_ICWSM_2014
 
-.PHONY: help venv data reproduce test test-fast check-sync nbtest pytest lab bench docs clean
+.PHONY: help venv data data-apt data-vader reproduce test test-fast check-sync nbtest pytest lab bench docs clean
 
 help:
 	@echo "make reproduce  # set up, then genrich reproduce --scale $(SCALE) (figures/, results/, results/REPORT.md)"
@@ -30,7 +33,19 @@ $(STAMP): settings.ini setup.py
 
 venv: $(STAMP)
 
-data:
+data: data-apt data-vader
+
+data-vader: $(VADER_DIR)/tweets_GroundTruth.txt
+
+$(VADER_DIR)/tweets_GroundTruth.txt:
+	@mkdir -p $(CACHE_DIR); tmp=$$(mktemp -d); \
+	$(PYTHON) -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps vaderSentiment==3.3.2 -d $$tmp 2>/dev/null && \
+	tar xzf $$tmp/vaderSentiment-3.3.2.tar.gz -C $$tmp && \
+	tar xzf $$tmp/vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz -C $(CACHE_DIR) && \
+	echo "VADER sentences unpacked into $(VADER_DIR)" || echo "NOTE: could not fetch vaderSentiment==3.3.2 (offline?); the text benchmark will be skipped"; \
+	rm -rf $$tmp
+
+data-apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -50,4 +50,12 @@ d = { 'settings': { 'branch': 'main',
                                  'genrich.metrics.group_accuracies': ('metrics.html#group_accuracies', 'genrich/metrics.py'),
                                  'genrich.metrics.normalize_group_grad_norms': ( 'metrics.html#normalize_group_grad_norms',
                                                                                  'genrich/metrics.py'),
-                                 'genrich.metrics.worst_group_accuracy': ('metrics.html#worst_group_accuracy', 'genrich/metrics.py')}}}
+                                 'genrich.metrics.worst_group_accuracy': ('metrics.html#worst_group_accuracy', 'genrich/metrics.py')},
+            'genrich.sentiment_shift': { 'genrich.sentiment_shift.ShiftSplit': ( 'sentiment_shift.html#shiftsplit',
+                                                                                 'genrich/sentiment_shift.py'),
+                                         'genrich.sentiment_shift.ShiftSplit.__len__': ( 'sentiment_shift.html#shiftsplit.__len__',
+                                                                                         'genrich/sentiment_shift.py'),
+                                         'genrich.sentiment_shift.load_vader': ( 'sentiment_shift.html#load_vader',
+                                                                                 'genrich/sentiment_shift.py'),
+                                         'genrich.sentiment_shift.make_sentiment_shift': ( 'sentiment_shift.html#make_sentiment_shift',
+                                                                                           'genrich/sentiment_shift.py')}}}
