@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'gpu_available',
            'require_gpu', 'repo_root', 'out_dirs', 'atomic_write_bytes', 'atomic_write_text', 'git_revision',
            'library_versions', 'save_result', 'load_result', 'save_fig', 'progress', 'save_checkpoint',
-           'load_checkpoint', 'DataSource', 'find_data', 'timer']
+           'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer']
 
 # %% ../nbs/00_core.ipynb #28f6d767
 def check_choice(name:str, value, choices):
@@ -226,7 +226,23 @@ def find_data(source:DataSource, path=None) -> Path:
     raise FileNotFoundError(f"{source.name} not found (looked in {looked}). Install it with: {source.install}"
                             f" -- or point GENRICH_DATA at a folder holding {source.relpath}")
 
-# %% ../nbs/00_core.ipynb #bc5f37f0
+# %% ../nbs/00_core.ipynb #13e6d1ff
+@dataclass
+class ShiftSplit:
+    "One split of a benchmark: inputs `x`, labels `y`, groups `g` and optional attributes `a`."
+    x: object
+    y: np.ndarray
+    g: np.ndarray
+    a: np.ndarray | None = None
+    def __post_init__(self):
+        self.y, self.g = np.asarray(self.y), np.asarray(self.g)
+        if self.a is not None: self.a = np.asarray(self.a)
+        n = len(self.y)
+        for nm, v in (('x', self.x), ('g', self.g), ('a', self.a)):
+            if v is not None and len(v) != n: raise ValueError(f"{nm} has {len(v)} entries but y has {n}")
+    def __len__(self): return len(self.y)
+
+# %% ../nbs/00_core.ipynb #405cfe6f
 @contextmanager
 def timer():
     "Context manager yielding a dict whose `'s'` holds the elapsed wall time in seconds on exit."

@@ -21,14 +21,14 @@ def test_shift_structure(rho):
     assert np.mean(tr.a == tr.y) == pytest.approx(rho, abs=0.01)
     assert np.mean(va.a == va.y) == pytest.approx(rho, abs=0.02)
     assert np.bincount(te.g, minlength=4).tolist() == [200] * 4
-    assert not (set(tr.text) & set(te.text)) and not (set(va.text) & set(te.text))
+    assert not (set(tr.x) & set(te.x)) and not (set(va.x) & set(te.x))
     np.testing.assert_array_equal(tr.g, 2 * tr.y + tr.a)
 
 @needs_data
 def test_labels_follow_score_sign():
     sp = S.make_sentiment_shift(DF, n_train=400, n_val=100, n_test_per_group=50, seed=2)
     score = dict(zip(DF.text, DF.score))
-    for t, y in zip(sp['test'].text[:100], sp['test'].y[:100]):
+    for t, y in zip(sp['test'].x[:100], sp['test'].y[:100]):
         assert (score[t] > 0) == bool(y) and abs(score[t]) >= 0.5
 
 @pytest.mark.parametrize('kw,msg', [(dict(rho=-0.1), 'rho=-0.1'), (dict(n_train=0), 'n_train=0'), (dict(neutral=5), 'neutral=5')])
