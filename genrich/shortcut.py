@@ -99,7 +99,7 @@ def _lw_from_gram(G, n, d):
     s = np.where(beta == 0, 0.0, beta / np.where(delta == 0, 1, delta))
     return s, mu
 
-# %% ../nbs/10_shortcut.ipynb #f595f4ac
+# %% ../nbs/10_shortcut.ipynb #bdb68685
 def _check_binary(est, X, y):
     "Validate `X, y` for a binary classifier and return `X, y01` (0/1 for `classes_[0]`/`classes_[1]`)."
     X, y = validate_data(est, X, y, dtype=np.float64)
@@ -164,15 +164,16 @@ class LDA(_LinearBinary):
                 raise ValueError(f"covariance='empirical' needs a non-singular pooled covariance, but n={n} samples in d={d} "
                                  "dimensions give a singular one (need n - 2 >= d); use covariance='shrinkage' or 'pinv'")
             return linalg.solve(Sig, v, assume_a='pos')
-        if (diag <= 0).any() or n >= d:                   # dense solve, as sklearn's lstsq
+        if (diag <= 0).any():                             # possibly singular: least squares, as sklearn
             return linalg.lstsq(np.diag(diag) + U.T @ U, v)[0]
+        if n >= d: return linalg.solve(np.diag(diag) + U.T @ U, v, assume_a='pos')
         Uw = U / diag                                     # Woodbury: (D + U.T U)^-1 = D^-1 - D^-1 U.T (I + U D^-1 U.T)^-1 U D^-1
         M = np.eye(n) + Uw @ U.T
         return v / diag - Uw.T @ linalg.solve(M, Uw @ v, assume_a='pos')
 
-# %% ../nbs/10_shortcut.ipynb #dcc57be5
+# %% ../nbs/10_shortcut.ipynb #f1d83c9a
 def _nnls_dual(Q):
-    "Solve `min_{a>=0} a.Q a / 2 - sum(a)` for a positive (semi)definite `Q` via Cholesky + NNLS."
+    "Solve `min_{a>=0} a.Q a / 2 - sum(a)` for a positive (semi)definite `Q` via Cholesky + NNLS (Lawson-Hanson)."
     n = len(Q); jitter = 0.0
     for _ in range(6):
         try: L = linalg.cholesky(Q + jitter * np.eye(n), lower=True); break
@@ -181,20 +182,44 @@ def _nnls_dual(Q):
     rhs = linalg.solve_triangular(L, np.ones(n), lower=True)
     return optimize.nnls(L.T, rhs, maxiter=50 * n)[0]
 
+def _bpp_dual(Q, free, *, tol=1e-9, max_iter=200):
+    "Same problem by block principal pivoting (Kim & Park 2011) warm-started from the guessed support `free`; `None` if it stalls."
+    n = len(Q); F = np.zeros(n, bool); F[free] = True; best, backup = n + 1, 3
+    for _ in range(max_iter):
+        a = np.zeros(n)
+        if F.any():
+            try: a[F] = linalg.solve(Q[np.ix_(F, F)], np.ones(F.sum()), assume_a='pos')
+            except (linalg.LinAlgError, ValueError): return None
+        g = Q @ a - 1
+        bad = (F & (a < -tol)) | (~F & (g < -tol))       # infeasible entries of the complementarity problem
+        if not bad.any(): return np.maximum(a, 0)
+        if bad.sum() < best: best, backup = bad.sum(), 3; F ^= bad
+        elif backup > 0: backup -= 1; F ^= bad
+        else: F[np.flatnonzero(bad)[-1]] ^= True         # safe single flip guarantees progress
+    return None
+
+def _dual_solve(Q, free=None):
+    "Hard-margin dual on Gram `Q`: warm-started block pivoting, falling back to NNLS."
+    a = None if free is None else _bpp_dual(Q, free)
+    return _nnls_dual(Q) if a is None else a
+
 def max_margin_dual(Xt, y, *, tol:float=1e-6, working_set:int=256, max_rounds:int=100):
     "Dual variables `a` of the hard-margin SVM on rows `Xt` (no separate intercept) and labels `y` in {-1, 1}; `None` if not separable."
     n = len(y); Z = Xt * y[:, None]
     if n <= working_set: S = np.arange(n)
     else:                                               # start from the lowest margins of the class-mean direction
-        w0 = Xt[y > 0].mean(0) - Xt[y < 0].mean(0); S = np.argsort(Z @ w0)[:working_set]
+        w0 = Xt[y > 0].mean(0) - Xt[y < 0].mean(0); S = np.sort(np.argsort(Z @ w0)[:working_set])
+    free = None
     for _ in range(max_rounds):
-        a_S = _nnls_dual(Z[S] @ Z[S].T)
+        a_S = _dual_solve(Z[S] @ Z[S].T, free)
         w = Z[S].T @ a_S; m = Z @ w
         if not np.isfinite(m).all() or (m[S][a_S > 0] < 1 - 1e3 * tol).any(): return None   # dual unbounded: not separable
         viol = np.setdiff1d(np.flatnonzero(m < 1 - tol), S)
         if len(viol) == 0:
             a = np.zeros(n); a[S] = a_S; return a
-        S = np.union1d(S, viol[np.argsort(m[viol])[:working_set]])
+        sv = S[a_S > 0]                                 # keep the support vectors, drop the rest, add the worst violators
+        S = np.union1d(sv, viol[np.argsort(m[viol])[:working_set]])
+        free = np.searchsorted(S, sv)
     return None
 
 # %% ../nbs/10_shortcut.ipynb #1c974eb1
