@@ -41,7 +41,7 @@ def make_shortcut_data(n:int, d:int=1026, sigma:float=0.15, rho:float=0.9, B:flo
     X[:, 2:] = np.sqrt(noise_var) * z_noise            # Eq. 4.5
     return X, y, minority.astype(int)
 
-# %% ../nbs/10_shortcut.ipynb #e267c68c
+# %% ../nbs/10_shortcut.ipynb #da2d96a3
 GROUPS = ((1, 1), (-1, -1), (1, -1), (-1, 1))   # (y, sign of x_spu / B): two majority groups, then two minority groups
 
 def _group_acc(w_core, w_spu, w_noise_sq, b, sigma, B, noise_var):
@@ -52,7 +52,8 @@ def _group_acc(w_core, w_spu, w_noise_sq, b, sigma, B, noise_var):
     margin = yy * (w_core[..., None] * yy + w_spu[..., None] * ss * B[..., None] + b[..., None])
     with np.errstate(divide='ignore', invalid='ignore'):
         acc = ndtr(margin / sd)
-    return np.where(sd > 0, acc, np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, 0.5)))   # sd = 0: deterministic score
+    acc = np.where(sd > 0, acc, np.where(margin > 0, 1.0, np.where(margin < 0, 0.0, 0.5)))   # sd = 0: deterministic score
+    return np.where(np.isnan(sd) | np.isnan(margin), np.nan, acc)                              # no classifier: NaN
 
 def group_accuracies(w, b, sigma:float, B:float, noise_var:float) -> np.ndarray:
     "Exact accuracies of `sign(x @ w + b)` on the 4 `GROUPS` (last axis); `w` may be batched `(..., d)`."
@@ -171,7 +172,7 @@ class LDA(_LinearBinary):
         M = np.eye(n) + Uw @ U.T
         return v / diag - Uw.T @ linalg.solve(M, Uw @ v, assume_a='pos')
 
-# %% ../nbs/10_shortcut.ipynb #f1d83c9a
+# %% ../nbs/10_shortcut.ipynb #8dabc04a
 def _nnls_dual(Q):
     "Solve `min_{a>=0} a.Q a / 2 - sum(a)` for a positive (semi)definite `Q` via Cholesky + NNLS (Lawson-Hanson)."
     n = len(Q); jitter = 0.0
@@ -209,7 +210,7 @@ def max_margin_dual(Xt, y, *, tol:float=1e-6, working_set:int=256, max_rounds:in
     if n <= working_set: S = np.arange(n)
     else:                                               # start from the lowest margins of the class-mean direction
         w0 = Xt[y > 0].mean(0) - Xt[y < 0].mean(0); S = np.sort(np.argsort(Z @ w0)[:working_set])
-    free = None
+    free = np.arange(len(S))                            # first guess: every point is a support vector
     for _ in range(max_rounds):
         a_S = _dual_solve(Z[S] @ Z[S].T, free)
         w = Z[S].T @ a_S; m = Z @ w
@@ -260,7 +261,7 @@ class LinearSVM(_LinearBinary):
         self.coef_, self.intercept_ = svc.coef_[0].copy(), float(svc.intercept_[0])
         return self
 
-# %% ../nbs/10_shortcut.ipynb #1595e835
+# %% ../nbs/10_shortcut.ipynb #82366f63
 def _lda_sweep_seed(y, minority, zc, Z, sig, B, nv):
     "LDA (shrinkage) weight parts `(w_core, w_spu, |w_noise|^2, b)` for one seed's draws at arrays of cells."
     n, dn = Z.shape; d = dn + 2; t = np.where(minority, -1.0, 1.0)
@@ -307,7 +308,7 @@ def _maxmargin_sweep_seed(y, minority, zc, Z, sig, B, nv, tol=1e-6):
     for c in range(len(sig)):
         K = np.outer(xc[c], xc[c]) + np.outer(xs[c], xs[c]) + nv[c] * G + 1.0
         if len(y) <= Z.shape[1] + 3:
-            a = _nnls_dual(yy * K); ay = a * y; m = y * (K @ ay)
+            a = _dual_solve(yy * K, np.arange(len(y))); ay = a * y; m = y * (K @ ay)
             ok = m.min() > 1 - tol and np.allclose(m[a > 0], 1, atol=1e3 * tol)
         else: ok = False
         if not ok:                                      # rare: fall back to the estimator on the explicit data
