@@ -226,7 +226,7 @@ def claims(c46:dict, c7:dict, ph:dict, ns=NS) -> list[tuple[str, str, str]]:
          verdict(min(sh[1], sh[2], sh[3]) > 0, sh[4] <= 0.05)),
     ]
 
-# %% ../nbs/11_shortcut_experiments.ipynb #277e9093
+# %% ../nbs/11_shortcut_experiments.ipynb #7f9aeabc
 def _save(name, numbers, config, fig_fn, out, wall):
     "Save a record, then draw and save its figure from the record as written."
     save_result(name, numbers, config=config, seed=0, wall_time=wall, out=out)
@@ -266,7 +266,7 @@ def _reproduce(scale, out, S):
              "limit of unregularised logistic regression; accuracies are exact (closed form), OOD = worst-group accuracy.", '',
              '| claim (thesis) | measured here | holds? |', '|---|---|---|']
     lines += [f'| {cl} | {m} | {v if v == "yes" else f"**{v}**"} |' for cl, m, v in rows]
-    wg = {m: np.nanmean(np.asarray(cv[m]['worst_group_acc'], float), 0) for m in cv}
+    wg = {m: np.asarray(cv[m]['worst_group_acc'], float).mean(0) for m in cv}   # NaN where 'empirical' is singular
     k = int(np.argmin(np.abs(np.asarray(S['covariance']['ns']) - S['covariance']['d'])))
     lines += ['', f"LDA covariance estimate (d={S['covariance']['d']}): worst-group accuracy at n={S['covariance']['ns'][k]} "
               f"is {wg['pinv'][k]:.3f} with the pseudo-inverse vs {wg['shrinkage'][k]:.3f} with Ledoit-Wolf shrinkage "

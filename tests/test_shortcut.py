@@ -12,6 +12,12 @@ from genrich.shortcut import (make_shortcut_data, LDA, MaxMarginLogistic, Linear
 
 GENRICH = str(Path(sys.executable).parent/'genrich')
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    "Many small solves: one BLAS thread avoids oversubscription on small shared machines."
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1): yield
+
 # --- scikit-learn estimator contract -------------------------------------------------------------
 # Our classifiers are binary only (tagged multi_class=False, so sklearn skips its multiclass checks).
 # check_fit2d_1sample: with one sample there is one class, and we raise our own ValueError naming y,
@@ -125,16 +131,16 @@ def test_group_accuracies_match_monte_carlo(seed):
 
 # --- sweep vs a per-fit scikit-learn loop -----------------------------------------------------------
 def test_sweep_matches_sklearn_loop():
-    grid = dict(ns=(24,), d=200, sigmas=(0.15, 0.8), Bs=(0.3, 3.0), noise_vars=(0.02, 1.0), seeds=(0, 1, 2))
+    grid = dict(ns=(24,), d=120, sigmas=(0.15, 0.8), Bs=(0.3, 3.0), noise_vars=(0.02, 1.0), seeds=(0, 1))
     res = sweep(**grid)
     sk = {m: np.empty_like(res['lda']['id_acc']) for m in ('lda_id', 'lda_wg', 'lr_id', 'lr_wg')}
     for i, s in enumerate(grid['seeds']):
         for k, sg in enumerate(grid['sigmas']):
             for l, B in enumerate(grid['Bs']):
                 for m, nv in enumerate(grid['noise_vars']):
-                    X, y, _ = make_shortcut_data(24, d=200, sigma=sg, B=B, noise_var=nv, seed=s)
+                    X, y, _ = make_shortcut_data(24, d=120, sigma=sg, B=B, noise_var=nv, seed=s)
                     lda = LinearDiscriminantAnalysis(solver='lsqr', shrinkage='auto').fit(X, y)
-                    lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=20000).fit(X, y)
+                    lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=2000).fit(X, y)
                     for key, e in (('lda', lda), ('lr', lr)):
                         met = shortcut_metrics(e.coef_[0], e.intercept_[0], sg, B, nv)
                         sk[key + '_id'][i, 0, k, l, m], sk[key + '_wg'][i, 0, k, l, m] = met['id_acc'], met['worst_group_acc']
@@ -156,3 +162,30 @@ def test_cli_bad_chapter_and_scale(tmp_path):
         assert r.returncode != 0 and msg in r.stdout + r.stderr
     from genrich.core import Scale
     with pytest.raises(ValueError, match='scale'): Scale('huge')
+
+_MINI = dict(curves=dict(ns=(16, 32), d=20, B=1.0, noise_var=0.36, rho=0.9, seeds=2),
+             phases=dict(n=16, d=20, sigmas=(0.15, 0.6), Bs=(0.3, 3.0), noise_vars=(0.1, 1.0), seeds=2),
+             phases_n=dict(ns=(8, 16), sigma=0.6), svm=dict(ns=(16, 32), d=20, sigma=0.15, noise_vars=(0.04, 1.0), C=1.0, seeds=2),
+             covariance=dict(ns=(8, 32), d=16, sigma=0.15, seeds=2))
+_FIGS = ('fig4_6', 'figC_7', 'fig4_7', 'figC_8', 'figC_9', 'figC_10', 'lda_covariance')
+
+def test_reproduce_small_config(tmp_path):
+    from genrich.core import Scale, load_result
+    from genrich.shortcut_experiments import reproduce
+    sec = reproduce(Scale('quick'), tmp_path, _settings=_MINI)
+    assert sec.startswith('## Shortcut') and sec.count('\n| ') == 5          # header row + 4 claims
+    for f in _FIGS:
+        assert (tmp_path/'figures'/f'shortcut_{f}.png').stat().st_size > 1000
+        assert load_result(f'shortcut_{f}', out=tmp_path)['numbers']
+
+@pytest.mark.slow
+def test_cli_reproduce_quick_end_to_end(tmp_path):
+    r = subprocess.run([GENRICH, 'reproduce', '--chapter', 'shortcut', '--scale', 'quick', '--out', str(tmp_path)],
+                       capture_output=True, text=True, env={**__import__('os').environ, 'GENRICH_PROGRESS': '0'})
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = (tmp_path/'results'/'REPORT.md').read_text()
+    assert '## Shortcut learning' in rep and '| claim (thesis) |' in rep
+    for f in _FIGS: assert (tmp_path/'figures'/f'shortcut_{f}.png').exists()
+    import json
+    num = json.loads((tmp_path/'results'/'shortcut_fig4_6.json').read_text())['numbers']
+    assert np.mean(num['lda']['minority_acc']) > np.mean(num['logistic']['minority_acc'])   # the headline of Fig. 4.6
