@@ -261,7 +261,7 @@ class LinearSVM(_LinearBinary):
         self.coef_, self.intercept_ = svc.coef_[0].copy(), float(svc.intercept_[0])
         return self
 
-# %% ../nbs/10_shortcut.ipynb #82366f63
+# %% ../nbs/10_shortcut.ipynb #c47f081d
 def _lda_sweep_seed(y, minority, zc, Z, sig, B, nv):
     "LDA (shrinkage) weight parts `(w_core, w_spu, |w_noise|^2, b)` for one seed's draws at arrays of cells."
     n, dn = Z.shape; d = dn + 2; t = np.where(minority, -1.0, 1.0)
@@ -300,21 +300,52 @@ def _lda_sweep_seed(y, minority, zc, Z, sig, B, nv):
     b = -0.5 * (sig * (mzc[1] + mzc[0]) * w_core + B * (mt[1] - mt[0]) * w_spu + k0 - beta @ k1) + np.log(pri[1] / pri[0])
     return w_core, w_spu, wn2, b
 
-def _maxmargin_sweep_seed(y, minority, zc, Z, sig, B, nv, tol=1e-6):
-    "Max-margin weight parts `(w_core, w_spu, |w_noise|^2, b)` for one seed's draws at arrays of cells."
-    t = np.where(minority, -1.0, 1.0); G = Z @ Z.T; yy = np.outer(y, y).astype(float)
+def _bpp_dual_batched(Q, *, tol=1e-9, max_iter=100):
+    "`_bpp_dual` on a stack of Gram matrices `(C, n, n)` at once (start: all points free); `None` rows did not converge."
+    C, n, _ = Q.shape; F = np.ones((C, n), bool); best = np.full(C, n + 1); backup = np.full(C, 3)
+    todo = np.ones(C, bool); A = np.full((C, n), np.nan); eye = np.eye(n, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(todo)
+        if len(idx) == 0: break
+        f = F[idx]
+        M = np.where(f[:, :, None] & f[:, None, :], Q[idx], 0.0) + np.where(eye & ~f[:, :, None], 1.0, 0.0)
+        try: a = np.linalg.solve(M, f[..., None].astype(float))[..., 0]   # a_F = Q_FF^-1 1, a_G = 0
+        except np.linalg.LinAlgError: break
+        g = np.einsum('cij,cj->ci', Q[idx], a) - 1
+        bad = (f & (a < -tol)) | (~f & (g < -tol))
+        cnt = bad.sum(1); done = cnt == 0
+        A[idx[done]] = np.maximum(a[done], 0); todo[idx[done]] = False
+        better = cnt < best[idx]; full = better | (backup[idx] > 0)
+        best[idx[better]] = cnt[better]; backup[idx[better]] = 3
+        backup[idx[~better & full]] -= 1
+        single = ~done & ~full                          # safe single flip: the last infeasible index
+        last = n - 1 - np.argmax(bad[:, ::-1], 1)
+        flip = np.where((~done & full)[:, None], bad, False)
+        flip[np.flatnonzero(single), last[single]] = True
+        F[idx] ^= flip
+    return [A[c] if not todo[c] else None for c in range(C)]
+
+def _maxmargin_sweep_seed(y, minority, zc, Z, sig, B, nv, tol=1e-6, chunk_floats=2 ** 22):
+    "Max-margin weight parts `(w_core, w_spu, |w_noise|^2, b)` for one seed's draws at arrays of cells (batched dual solves)."
+    n = len(y); t = np.where(minority, -1.0, 1.0); G = Z @ Z.T; yf = y.astype(float)
     xc = y[None] + sig[:, None] * zc[None]; xs = B[:, None] * (y * t)[None]
     out = np.empty((4, len(sig)))
-    for c in range(len(sig)):
-        K = np.outer(xc[c], xc[c]) + np.outer(xs[c], xs[c]) + nv[c] * G + 1.0
-        if len(y) <= Z.shape[1] + 3:
-            a = _dual_solve(yy * K, np.arange(len(y))); ay = a * y; m = y * (K @ ay)
-            ok = m.min() > 1 - tol and np.allclose(m[a > 0], 1, atol=1e3 * tol)
-        else: ok = False
-        if not ok:                                      # rare: fall back to the estimator on the explicit data
-            X = np.column_stack([xc[c], xs[c], np.sqrt(nv[c]) * Z]); e = MaxMarginLogistic(tol=tol).fit(X, y)
-            out[:, c] = e.coef_[0], e.coef_[1], (e.coef_[2:] ** 2).sum(), e.intercept_; continue
-        out[:, c] = ay @ xc[c], ay @ xs[c], nv[c] * ay @ G @ ay, ay.sum()
+    step = max(1, chunk_floats // (n * n))
+    for lo in range(0, len(sig), step):
+        cs = np.arange(lo, min(lo + step, len(sig)))
+        K = xc[cs, :, None] * xc[cs, None, :] + xs[cs, :, None] * xs[cs, None, :] + nv[cs, None, None] * G + 1.0
+        sols = _bpp_dual_batched(K * np.outer(yf, yf)) if n <= 64 else [None] * len(cs)   # batched pays off for small n
+        for c, a in zip(cs, sols):
+            Kc = K[c - lo]
+            if a is None and n <= Z.shape[1] + 3: a = _dual_solve(np.outer(yf, yf) * Kc, np.arange(n))
+            ok = a is not None
+            if ok:
+                ay = a * yf; m = yf * (Kc @ ay)
+                ok = m.min() > 1 - tol and np.allclose(m[a > 0], 1, atol=1e3 * tol)
+            if not ok:                                  # rare (n > d + 1 or a failed solve): the estimator on explicit data
+                X = np.column_stack([xc[c], xs[c], np.sqrt(nv[c]) * Z]); e = MaxMarginLogistic(tol=tol).fit(X, y)
+                out[:, c] = e.coef_[0], e.coef_[1], (e.coef_[2:] ** 2).sum(), e.intercept_; continue
+            out[:, c] = ay @ xc[c], ay @ xs[c], nv[c] * ay @ G @ ay, ay.sum()
     return tuple(out)
 
 # %% ../nbs/10_shortcut.ipynb #d6ba4f50
