@@ -282,7 +282,7 @@ def _reproduce(scale, out, S):
               '', 'Figures: ' + ', '.join(f'`figures/shortcut_{f}.png`' for f in ('fig4_6', 'figC_7', 'fig4_7', 'figC_8', 'figC_9', 'figC_10', 'lda_covariance')) + '.']
     return '\n'.join(lines) + '\n'
 
-# %% ../nbs/11_shortcut_experiments.ipynb #f4168192
+# %% ../nbs/11_shortcut_experiments.ipynb #4e0a902c
 def explorer(seeds:int=3):
     "An ipywidgets explorer of LDA vs max-margin logistic regression; returns `(widget, update)`."
     import ipywidgets as W, matplotlib.pyplot as plt
