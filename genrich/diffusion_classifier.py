@@ -110,7 +110,7 @@ def eps_error(eps:torch.Tensor, pred:torch.Tensor, loss:str='l2', crop:int=0) ->
     else: check_choice('loss', loss, LOSSES)
     return e.flatten(1).mean(1)
 
-# %% ../nbs/20_diffusion_classifier.ipynb #cad296ae
+# %% ../nbs/20_diffusion_classifier.ipynb #05fadcae
 def _check_stages(keep, trials):
     trials = (trials,) if isinstance(trials, (int, np.integer)) else tuple(trials)
     if not trials: raise ValueError("trials=() must name at least one stage")
@@ -132,7 +132,7 @@ class DiffusionClassifier:
                  timesteps='even',                # 'uniform' | 'even' | explicit list, e.g. '0,500,999' (Fig. 3.4)
                  keep=None,                       # classes kept after each stage (Table B.1); None = exhaustive (Alg. 2)
                  trials=(50,),                    # cumulative trials per class after each stage
-                 batch_size:int=256,              # (image, trial, conditioning) triples per forward pass
+                 batch_size:int|None=None,        # triples per forward pass; None: 64 on CPU (larger is slower there), 512 on GPU
                  seed:int=0,                      # seeds S
                  device=None, dtype=None,         # where / in what precision eps_model runs
                  paired:bool=True,                # False: an independent S per class (the Eq. 3.8 ablation)
@@ -147,9 +147,9 @@ class DiffusionClassifier:
         self.loss = check_choice('loss', loss, LOSSES)
         self.timesteps = parse_timesteps(timesteps, self.T)
         self.keep, self.trials = _check_stages(keep, trials)
-        self.batch_size = check_range('batch_size', batch_size, 1, integer=True)
         self.seed = check_range('seed', seed, 0, 2**63 - 1, integer=True)
         self.device, self.dtype = get_device(device), dtype
+        self.batch_size = check_range('batch_size', batch_size if batch_size is not None else (64 if self.device == 'cpu' else 512), 1, integer=True)
         self.paired, self.cfg_weight, self.null_cond = bool(paired), float(cfg_weight), null_cond
         self.eps_sampling, self.eps_range = check_choice('eps_sampling', eps_sampling, EPS_SAMPLING), tuple(eps_range)
         self.crop = check_range('crop', crop, 0, integer=True)
@@ -195,14 +195,15 @@ def _check_inputs(model, x, conds, groups):
     if groups.min() < 0 or len(torch.unique(groups)) != n_classes: raise ValueError(f"groups must use every class 0..{n_classes - 1} at least once, got {groups.tolist()}")
     return x, conds, groups, n_classes
 
-# %% ../nbs/20_diffusion_classifier.ipynb #d057d380
+# %% ../nbs/20_diffusion_classifier.ipynb #3f867b6c
 @patch
 @torch.inference_mode()
-def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, group):
+def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, group, variants=None):
     "Errors of the (image, trial, conditioning) triples, in batches of `batch_size` mixing all three."
     dev, dt, bs, N = self.device, self.dtype, self.batch_size, S.n_trials
     acp = self.alphas_cumprod.to(dev)
-    out = torch.empty(len(img), dtype=torch.float64)
+    variants = variants or [(self.loss, self.crop)]                  # (loss, crop) pairs scored from the same forward pass
+    out = torch.empty(len(img), len(variants), dtype=torch.float64)
     bar = progress(range(0, len(img), bs), desc='ε-evaluations', total=math.ceil(len(img)/bs))
     for s in bar:
         i, j, c, g = (v[s:s + bs] for v in (img, trial, cond, group))
@@ -217,11 +218,11 @@ def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, grou
             unc = self.eps_model((xt.to(dt) if dt else xt)[first.to(dev)], t[first.to(dev)], nc.unsqueeze(0).expand(len(key), *nc.shape))
             pred = (1 + self.cfg_weight)*pred.float() - self.cfg_weight*unc.float()[inv.to(dev)]
             self.n_evals_ += len(key)
-        out[s:s + len(i)] = eps_error(e, pred, self.loss, self.crop).double().cpu()
+        for v, (lo, cr) in enumerate(variants): out[s:s + len(i), v] = eps_error(e, pred, lo, cr).double().cpu()
         self.n_evals_ += len(i)
-    return out
+    return out if len(variants) > 1 else out[:, 0]
 
-# %% ../nbs/20_diffusion_classifier.ipynb #57ed7b34
+# %% ../nbs/20_diffusion_classifier.ipynb #9e096e41
 def _triples(alive_conds, lo, hi):
     "All (image, trial, cond) with trial in [lo, hi) and cond alive for image, ordered image-major."
     ii, cc = alive_conds.nonzero(as_tuple=True)
@@ -254,16 +255,19 @@ def class_errors(self:DiffusionClassifier, x, conds, groups=None) -> np.ndarray:
     return err.numpy()
 
 @patch
-def trial_errors(self:DiffusionClassifier, x, conds) -> np.ndarray:
-    "Every error of an exhaustive paired run: `(n_images, trials[-1], n_conds)` (the S order)."
+def trial_errors(self:DiffusionClassifier, x, conds, variants=None) -> np.ndarray:
+    "Every error of an exhaustive paired run, `(n_images, trials[-1], n_conds)` in S order; with `variants` [(loss, crop), ...] a last axis per variant, all from one forward pass."
     x, conds, groups, _ = _check_inputs(self.eps_model, x, conds, None)
+    if variants is not None:
+        variants = [(check_choice('loss', lo, LOSSES), check_range('crop', cr, 0, integer=True)) for lo, cr in variants]
     S = self.noise_set(x.shape[1:], 1)
     x, conds = x.to(self.device, torch.float32), conds.to(self.device)
     self.n_evals_ = 0
     I, J, C = _triples(torch.ones(len(x), len(conds), dtype=torch.bool), 0, self.trials[-1])
-    out = torch.empty(len(x), self.trials[-1], len(conds), dtype=torch.float64)
-    out[I, J, C] = self._triple_errors(x, conds, S, I, J, C, torch.zeros_like(C))
-    return out.numpy()
+    nv = 1 if variants is None else len(variants)
+    out = torch.empty(len(x), self.trials[-1], len(conds), nv, dtype=torch.float64)
+    out[I, J, C] = self._triple_errors(x, conds, S, I, J, C, torch.zeros_like(C), variants).view(len(I), nv)
+    return out[..., 0].numpy() if variants is None else out.numpy()
 
 @patch
 def predict(self:DiffusionClassifier, x, conds, groups=None) -> np.ndarray:
