@@ -157,4 +157,8 @@ d = { 'settings': { 'branch': 'main',
                                               'genrich.diffusion_classifier.sample_eps': ( 'diffusion_classifier.html#sample_eps',
                                                                                            'genrich/diffusion_classifier.py'),
                                               'genrich.diffusion_classifier.sample_timesteps': ( 'diffusion_classifier.html#sample_timesteps',
-                                                                                                 'genrich/diffusion_classifier.py')}}}
+                                                                                                 'genrich/diffusion_classifier.py'),
+                                              'genrich.diffusion_classifier.topk_candidates': ( 'diffusion_classifier.html#topk_candidates',
+                                                                                                'genrich/diffusion_classifier.py'),
+                                              'genrich.diffusion_classifier.winoground_scores': ( 'diffusion_classifier.html#winoground_scores',
+                                                                                                  'genrich/diffusion_classifier.py')}}}

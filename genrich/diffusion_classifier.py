@@ -15,7 +15,8 @@ from .core import check_choice, check_range, check_finite, get_device, atomic_wr
 
 # %% auto #0
 __all__ = ['TIMESTEP_STRATEGIES', 'EPS_SAMPLING', 'LOSSES', 'parse_timesteps', 'coarse_to_fine', 'sample_timesteps', 'sample_eps',
-           'NoiseSet', 'make_noise_set', 'eps_error', 'DiffusionClassifier', 'gaussian_toy_eps']
+           'NoiseSet', 'make_noise_set', 'eps_error', 'DiffusionClassifier', 'gaussian_toy_eps', 'topk_candidates',
+           'winoground_scores']
 
 # %% ../nbs/20_diffusion_classifier.ipynb #760cb179
 TIMESTEP_STRATEGIES = ('uniform', 'even')
@@ -222,7 +223,7 @@ def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, grou
         self.n_evals_ += len(i)
     return out if len(variants) > 1 else out[:, 0]
 
-# %% ../nbs/20_diffusion_classifier.ipynb #9e096e41
+# %% ../nbs/20_diffusion_classifier.ipynb #66927927
 def _triples(alive_conds, lo, hi):
     "All (image, trial, cond) with trial in [lo, hi) and cond alive for image, ordered image-major."
     ii, cc = alive_conds.nonzero(as_tuple=True)
@@ -232,14 +233,19 @@ def _triples(alive_conds, lo, hi):
     return I[order], J[order], C[order]
 
 @patch
-def class_errors(self:DiffusionClassifier, x, conds, groups=None) -> np.ndarray:
-    "Mean error of each class per image, `(n_images, n_classes)`; NaN for classes pruned by `keep`."
+def class_errors(self:DiffusionClassifier, x, conds, groups=None, candidates=None) -> np.ndarray:
+    "Mean error of each class per image, `(n_images, n_classes)`; NaN for classes pruned by `keep` (or not in `candidates`)."
     x, conds, groups, n_classes = _check_inputs(self.eps_model, x, conds, groups)
     n, n_conds, G = len(x), len(conds), 1 if self.paired else n_classes
+    alive = torch.ones(n, n_classes, dtype=torch.bool)
+    if candidates is not None:                                          # App. B.2: start from a weak classifier's top-k
+        alive = torch.as_tensor(np.asarray(candidates), dtype=torch.bool)
+        if alive.shape != (n, n_classes) or not alive.any(1).all():
+            raise ValueError(f"candidates must be a boolean mask of shape {(n, n_classes)} with a True in every row, got shape {tuple(alive.shape)}")
     S = self.noise_set(x.shape[1:], G)
     x, conds = x.to(self.device, torch.float32), conds.to(self.device)
     onehot = F.one_hot(groups, n_classes).double()                      # (n_conds, n_classes): prompt averaging
-    sums, alive = torch.zeros(n, n_conds, dtype=torch.float64), torch.ones(n, n_classes, dtype=torch.bool)
+    sums = torch.zeros(n, n_conds, dtype=torch.float64)
     stages = self.trials if self.keep is not None else self.trials[-1:]
     self.n_evals_, self.stage_errors_, prev = 0, [], 0
     for k, n_tr in enumerate(stages):
@@ -270,19 +276,19 @@ def trial_errors(self:DiffusionClassifier, x, conds, variants=None) -> np.ndarra
     return out[..., 0].numpy() if variants is None else out.numpy()
 
 @patch
-def predict(self:DiffusionClassifier, x, conds, groups=None) -> np.ndarray:
+def predict(self:DiffusionClassifier, x, conds, groups=None, candidates=None) -> np.ndarray:
     "Index of the class with the lowest error for each image (Alg. 2 line 10 / Alg. 3 line 16)."
-    err = self.class_errors(x, conds, groups)
+    err = self.class_errors(x, conds, groups, candidates)
     return np.nanargmin(err, axis=1)
 
 @patch
-def predict_proba(self:DiffusionClassifier, x, conds, groups=None, temperature:float=1.0) -> np.ndarray:
+def predict_proba(self:DiffusionClassifier, x, conds, groups=None, temperature:float=1.0, candidates=None) -> np.ndarray:
     """Class probabilities softmax(-error / temperature) over the classes that survived pruning (Eq. 3.6).
 
     Pruned classes get probability 0: they were eliminated early, not scored, so with `keep` set
     these probabilities are not calibrated. Use `keep=None` (exhaustive) for calibrated probabilities."""
     check_range('temperature', temperature, 0, lo_open=True)
-    err = self.class_errors(x, conds, groups)
+    err = self.class_errors(x, conds, groups, candidates)
     z = np.where(np.isnan(err), -np.inf, -err/temperature)
     z = z - z.max(1, keepdims=True); p = np.exp(z)
     return p/p.sum(1, keepdims=True)
@@ -296,3 +302,19 @@ def gaussian_toy_eps(means:torch.Tensor, s:float, alphas_cumprod):
         mu = means.to(xt.device)[c]
         return (1 - a).sqrt()/(a*s**2 + 1 - a)*(xt - a.sqrt()*mu)
     return eps_model
+
+# %% ../nbs/20_diffusion_classifier.ipynb #86117aaa
+def topk_candidates(scores, k:int) -> np.ndarray:
+    "Boolean mask (n, n_classes) of the `k` highest `scores` per row (a weak classifier's logits or probabilities)."
+    scores = np.asarray(scores); check_range('k', k, 1, scores.shape[1], integer=True)
+    mask = np.zeros(scores.shape, dtype=bool)
+    np.put_along_axis(mask, np.argsort(-scores, axis=1, kind='stable')[:, :k], True, axis=1)
+    return mask
+
+def winoground_scores(score) -> dict:
+    "Text, image and group scores (Eq. 3.9) from `score[..., image i, caption j]` of shape (..., 2, 2); higher = better match."
+    s = np.asarray(score, dtype=float)
+    if s.shape[-2:] != (2, 2): raise ValueError(f"score must have shape (..., 2, 2) [image, caption], got {s.shape}")
+    text = (s[..., 0, 0] > s[..., 0, 1]) & (s[..., 1, 1] > s[..., 1, 0])
+    image = (s[..., 0, 0] > s[..., 1, 0]) & (s[..., 1, 1] > s[..., 0, 1])
+    return dict(text=text, image=image, group=text & image)
