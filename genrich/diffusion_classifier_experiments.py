@@ -14,13 +14,13 @@ from .diffusion_classifier import DiffusionClassifier, NoiseSet, make_noise_set,
 from .diffusion_adapters import ClassConditionalUNet
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'VARIANTS', 'ADAPTIVE', 'B7_EPS', 'test_subset', 'load_model', 'accuracy', 'study_noise_pairing',
+__all__ = ['STRATEGIES', 'VARIANTS', 'ADAPTIVE', 'B7_EPS', 'fashion_test_subset', 'load_model', 'accuracy', 'study_noise_pairing',
            'plot_noise_pairing', 'study_single_timestep', 'plot_single_timestep', 'study_strategies', 'plot_strategies',
            'study_adaptive', 'plot_adaptive', 'study_b7', 'plot_b7', 'SmallCNN', 'train_small_cnn', 'study_baselines',
            'plot_baselines', 'reproduce']
 
-# %% ../nbs/23_diffusion_classifier_experiments.ipynb #ef6e8a85
-def test_subset(n_per_class:int, seed:int=0):
+# %% ../nbs/23_diffusion_classifier_experiments.ipynb #dbf12c22
+def fashion_test_subset(n_per_class:int, seed:int=0):
     "A class-stratified, seeded subset of the Fashion-MNIST test set: `(x in [-1, 1] (n,1,28,28), y, indices)`."
     x, y = load_fashion_mnist('test'); rng = np.random.default_rng(seed)
     idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n_per_class] for c in range(10)]))
@@ -213,7 +213,7 @@ def plot_baselines(rec):
     fig, ax = plt.subplots(figsize=(5, 2.8)); ax.barh(names, vals, color=['C7', 'C7'] + ['C0']*len(n['pruning']))
     ax.set_xlabel('accuracy (test subset)'); ax.set_xlim(0.5, 1); fig.tight_layout(); return fig
 
-# %% ../nbs/23_diffusion_classifier_experiments.ipynb #e4b4c158
+# %% ../nbs/23_diffusion_classifier_experiments.ipynb #b2411280
 def _configs(scale:Scale) -> dict:
     q = scale.quick
     return dict(n_per_class=6 if q else 100, n_trials=16 if q else 100, ns=[1, 2, 4, 8, 16] if q else [1, 2, 5, 10, 20, 50, 100],
@@ -285,7 +285,7 @@ def reproduce(scale:Scale=Scale(), out=None) -> str:
     c = _configs(scale); seed_everything(c['seed'])
     if scale.quick: torch.set_num_threads(min(2, torch.get_num_threads()))
     model = load_model(); model_rec = load_ddpm()[2]
-    x, y, idx = test_subset(c['n_per_class'], c['seed'])
+    x, y, idx = fashion_test_subset(c['n_per_class'], c['seed'])
     base = dict(n_per_class=c['n_per_class'], seed=c['seed'], model_step=model_rec.get('step'))
     studies = {
         'noise_pairing': (dict(n_trials=c['n_trials']), lambda: study_noise_pairing(model, x, y, n_trials=c['n_trials'], seed=c['seed']), plot_noise_pairing),
