@@ -16,7 +16,7 @@ from .core import check_choice, check_range, check_finite, get_device, atomic_wr
 # %% auto #0
 __all__ = ['TIMESTEP_STRATEGIES', 'EPS_SAMPLING', 'LOSSES', 'parse_timesteps', 'coarse_to_fine', 'sample_timesteps', 'sample_eps',
            'NoiseSet', 'make_noise_set', 'eps_error', 'DiffusionClassifier', 'gaussian_toy_eps', 'topk_candidates',
-           'winoground_scores']
+           'winoground_scores', 'evaluate_dataset', 'staged_running_means', 'explore']
 
 # %% ../nbs/20_diffusion_classifier.ipynb #760cb179
 TIMESTEP_STRATEGIES = ('uniform', 'even')
@@ -318,3 +318,53 @@ def winoground_scores(score) -> dict:
     text = (s[..., 0, 0] > s[..., 0, 1]) & (s[..., 1, 1] > s[..., 1, 0])
     image = (s[..., 0, 0] > s[..., 1, 0]) & (s[..., 1, 1] > s[..., 0, 1])
     return dict(text=text, image=image, group=text & image)
+
+# %% ../nbs/20_diffusion_classifier.ipynb #35cad1dd
+def evaluate_dataset(clf:DiffusionClassifier, images, labels, conds, out_dir, *, groups=None, n_workers:int=1, worker_idx:int=0,
+                     chunk:int=16, transform=None) -> dict:
+    "Classify `images[i]` (optionally through `transform`) with per-sample records under `out_dir`; resumable and shardable."
+    import json
+    from genrich.core import atomic_write_text
+    check_range('n_workers', n_workers, 1, integer=True); check_range('worker_idx', worker_idx, 0, n_workers - 1, integer=True)
+    if len(images) != len(labels): raise ValueError(f"images has {len(images)} items but labels has {len(labels)}")
+    rec_dir = Path(out_dir)/'records'; rec_dir.mkdir(parents=True, exist_ok=True)
+    todo = [i for i in range(worker_idx, len(images), n_workers) if not (rec_dir/f'{i}.json').exists()]
+    for s in progress(range(0, len(todo), chunk), desc=f'worker {worker_idx}/{n_workers}', total=math.ceil(len(todo)/chunk)):
+        idx = todo[s:s + chunk]
+        x = torch.stack([torch.as_tensor(transform(images[i]) if transform else images[i]) for i in idx])
+        err = clf.class_errors(x, conds, groups)
+        for k, i in enumerate(idx):
+            r = dict(index=i, label=int(labels[i]), pred=int(np.nanargmin(err[k])), n_evals=clf.n_evals_/len(idx),
+                     errors=[None if np.isnan(e) else float(e) for e in err[k]])
+            atomic_write_text(rec_dir/f'{i}.json', json.dumps(r))
+    recs = [json.loads(p.read_text()) for p in sorted(rec_dir.glob('*.json'))]
+    summary = dict(n_total=len(images), n_done=len(recs), accuracy=float(np.mean([r['pred'] == r['label'] for r in recs])) if recs else None,
+                   evals_per_image=float(np.mean([r['n_evals'] for r in recs])) if recs else None)
+    atomic_write_text(Path(out_dir)/'summary.json', json.dumps(summary, indent=1))
+    return summary
+
+# %% ../nbs/20_diffusion_classifier.ipynb #ef7b2b8b
+def staged_running_means(trial_errs, keep, trials) -> np.ndarray:
+    "Running mean error per class `(n_trials, n_classes)` from one image's `trial_errs` (n_trials, n_classes), NaN after pruning (Alg. 3)."
+    keep, trials = _check_stages(keep, trials)
+    E = np.asarray(trial_errs, dtype=float)[:trials[-1]]
+    run = np.cumsum(E, 0)/np.arange(1, len(E) + 1)[:, None]
+    alive, prev = np.ones(E.shape[1], bool), 0
+    for k, n in zip(keep or (E.shape[1],)*len(trials), trials):
+        run[prev:n, ~alive] = np.nan
+        m = np.where(alive, run[n - 1], np.inf); alive = np.zeros_like(alive); alive[np.argsort(m, kind='stable')[:k]] = True
+        alive &= np.isfinite(m); prev = n
+    return run
+
+def explore(clf:DiffusionClassifier, x, conds, class_names=None, keep=(3, 1), trials=None):
+    "An ipywidgets explorer: choose an image, watch each class's running mean error and the pruning stages."
+    import ipywidgets as w, matplotlib.pyplot as plt
+    trials = trials or (max(1, clf.trials[-1]//4), clf.trials[-1])
+    names = class_names or [str(i) for i in range(len(conds))]
+    def show(i=0):
+        run = staged_running_means(clf.trial_errors(x[i:i + 1], conds)[0], keep, trials)
+        fig, ax = plt.subplots(figsize=(6, 3))
+        for c in range(run.shape[1]): ax.plot(np.arange(1, len(run) + 1), run[:, c], label=names[c])
+        for n in trials[:-1]: ax.axvline(n, ls=':', c='gray')
+        ax.set_xlabel('trials'); ax.set_ylabel('running mean error'); ax.legend(fontsize=6, ncol=2); plt.show()
+    return w.interactive(show, i=w.IntSlider(0, 0, len(x) - 1, description='image'))
