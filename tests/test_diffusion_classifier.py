@@ -113,3 +113,23 @@ def test_bad_input(kwargs, call, match):
     with pytest.raises(ValueError, match=match):
         c = DiffusionClassifier(Shaped(), ACP, **kwargs)
         if call: call(c)
+
+def test_candidates_and_evaluate_dataset_resume(tmp_path):
+    from genrich.diffusion_classifier import evaluate_dataset, topk_candidates, winoground_scores
+    import json
+    means, X, y = toy(4, s=0.7, n=9)
+    clf = DiffusionClassifier(gaussian_toy_eps(means, 0.7, ACP), ACP, trials=(12,))
+    full = clf.class_errors(X, torch.arange(4))
+    cand = topk_candidates(-full, 2)
+    pr = clf.class_errors(X, torch.arange(4), candidates=cand)
+    np.testing.assert_array_equal(np.isnan(pr), ~cand); np.testing.assert_allclose(pr[cand], full[cand], rtol=1e-6)
+    s0 = evaluate_dataset(clf, X, y, torch.arange(4), tmp_path, n_workers=3, worker_idx=0, chunk=2)
+    assert s0['n_done'] == 3
+    for w in (1, 2): s = evaluate_dataset(clf, X, y, torch.arange(4), tmp_path, n_workers=3, worker_idx=w)
+    assert s['n_done'] == 9 and s['accuracy'] == pytest.approx((np.nanargmin(full, 1) == y.numpy()).mean())
+    before = (tmp_path/'records'/'4.json').read_text(); (tmp_path/'records'/'7.json').unlink()
+    assert evaluate_dataset(clf, X, y, torch.arange(4), tmp_path, n_workers=3, worker_idx=1)['n_done'] == 9
+    assert (tmp_path/'records'/'4.json').read_text() == before
+    np.testing.assert_allclose(json.loads((tmp_path/'records'/'7.json').read_text())['errors'], full[7], rtol=1e-6)
+    w = winoground_scores(np.array([[2., 1.], [0., 3.]]))
+    assert w['text'] and w['image'] and w['group']
