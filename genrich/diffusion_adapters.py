@@ -13,7 +13,7 @@ from .diffusion_classifier import DiffusionClassifier
 
 # %% auto #0
 __all__ = ['SD_FOLDER', 'DIT_FOLDER', 'MissingWeightsError', 'check_weights_folder', 'ClassConditionalUNet', 'center_crop_resize',
-           'StableDiffusion', 'tiny_clip_tokenizer', 'tiny_stable_diffusion', 'DiT', 'tiny_dit']
+           'StableDiffusion', 'tiny_clip_tokenizer', 'tiny_stable_diffusion', 'learned_sigma_error', 'DiT', 'tiny_dit']
 
 # %% ../nbs/21_diffusion_adapters.ipynb #dfb23f3d
 def _place(module, device, dtype):
@@ -185,7 +185,34 @@ def tiny_stable_diffusion(folder, *, seed:int=0) -> Path:
     DDPMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012).save_pretrained(folder/'scheduler')
     return folder
 
-# %% ../nbs/21_diffusion_adapters.ipynb #ae131a58
+# %% ../nbs/21_diffusion_adapters.ipynb #6cf814c6
+def learned_sigma_error(alphas_cumprod, objective:str='vlb'):
+    "An `error_fn` for learned-sigma models: 'vlb' (KL per t, bits/dim) or 'l2+vlb' (Table 3.5)."
+    import math
+    check_choice('objective', objective, ('vlb', 'l2+vlb'))
+    acp = torch.as_tensor(alphas_cumprod, dtype=torch.float64); prev = torch.cat([torch.ones(1, dtype=torch.float64), acp[:-1]])
+    betas = 1 - acp/prev
+    post_var = betas*(1 - prev)/(1 - acp)
+    post_logvar = torch.log(torch.cat([post_var[1:2], post_var[1:]]))      # t = 0 has zero posterior variance: clip as DDPM does
+    c1, c2 = betas*prev.sqrt()/(1 - acp), (1 - prev)*(1 - betas).sqrt()/(1 - acp)
+    def error_fn(x0, xt, t, eps, out):
+        g = lambda a: a.to(xt.device)[t].float().view(-1, *[1]*(xt.ndim - 1))
+        C = xt.shape[1]; e_hat, v = out[:, :C].float(), out[:, C:2*C].float()
+        logvar = (v + 1)/2*g(torch.log(betas)) + (1 - v)/2*g(post_logvar)
+        x0_hat = (xt - g((1 - acp).sqrt())*e_hat)/g(acp.sqrt())
+        mu_hat, mu = g(c1)*x0_hat + g(c2)*xt, g(c1)*x0 + g(c2)*xt
+        kl = 0.5*(-1 + logvar - g(post_logvar) + torch.exp(g(post_logvar) - logvar) + (mu - mu_hat)**2*torch.exp(-logvar))
+        nll0 = 0.5*(math.log(2*math.pi) + logvar + (x0 - mu_hat)**2*torch.exp(-logvar))
+        vlb = torch.where((t == 0).view(-1, *[1]*(xt.ndim - 1)), nll0, kl).flatten(1).mean(1)/math.log(2)
+        return vlb if objective == 'vlb' else vlb + (eps.float() - e_hat).square().flatten(1).mean(1)
+    return error_fn
+
+class _FullOutput:
+    "The adapter's model with every output channel (ε and the variance interpolation)."
+    def __init__(self, adapter): self.adapter, self.sample_shape = adapter, adapter.sample_shape
+    def __call__(self, xt, t, cond): return self.adapter.transformer(xt.to(self.adapter.dtype), timestep=t, class_labels=cond.to(self.adapter.device)).sample
+
+# %% ../nbs/21_diffusion_adapters.ipynb #75381a3a
 DIT_FOLDER = {'transformer': _WEIGHTS, 'vae': _WEIGHTS, 'scheduler': ('scheduler_config.json',)}
 
 class DiT:
@@ -219,10 +246,14 @@ class DiT:
 
     def conds(self): return torch.arange(self.num_classes)
 
-    def classifier(self, **kw) -> DiffusionClassifier:
-        "A `DiffusionClassifier` on this model."
+    def classifier(self, objective:str='l2', **kw) -> DiffusionClassifier:
+        "A `DiffusionClassifier` on this model; `objective` is 'l2' (Eq. 3.4), 'vlb' or 'l2+vlb' (Table 3.5)."
+        check_choice('objective', objective, ('l2', 'vlb', 'l2+vlb'))
         kw.setdefault('null_cond', self.null_cond)
-        return DiffusionClassifier(self, self.alphas_cumprod, device=self.device, **kw)
+        if objective == 'l2': return DiffusionClassifier(self, self.alphas_cumprod, device=self.device, **kw)
+        if not self.learned_sigma: raise ValueError(f"objective={objective!r} needs a learned-sigma DiT (out_channels = 2 x in_channels)")
+        return DiffusionClassifier(_FullOutput(self), self.alphas_cumprod, device=self.device,
+                                   error_fn=learned_sigma_error(self.alphas_cumprod, objective), **kw)
 
 def tiny_dit(folder, *, num_classes:int=5, seed:int=0) -> Path:
     "Write a tiny random-weight DiT folder (for tests): 16x16 pixels, 8x8x4 latents, learned sigma."

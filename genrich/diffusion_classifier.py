@@ -111,7 +111,7 @@ def eps_error(eps:torch.Tensor, pred:torch.Tensor, loss:str='l2', crop:int=0) ->
     else: check_choice('loss', loss, LOSSES)
     return e.flatten(1).mean(1)
 
-# %% ../nbs/20_diffusion_classifier.ipynb #05fadcae
+# %% ../nbs/20_diffusion_classifier.ipynb #95b03a9c
 def _check_stages(keep, trials):
     trials = (trials,) if isinstance(trials, (int, np.integer)) else tuple(trials)
     if not trials: raise ValueError("trials=() must name at least one stage")
@@ -140,6 +140,7 @@ class DiffusionClassifier:
                  eps_sampling:str='normal', eps_range=(-1.0, 1.0),  # App. B.7 importance sampling
                  cfg_weight:float=0.0, null_cond=None,              # App. B.7 classifier-free guidance (Eq. B.1)
                  crop:int=0,                      # App. B.7 error-map cropping (Eq. B.2)
+                 error_fn=None,                   # optional error_fn(x0, x_t, t, eps, model_output) -> per-sample error (e.g. DiT's VLB, Table 3.5)
                  noise:NoiseSet|str|Path|None=None): # a saved S to reuse instead of drawing one
         if not callable(eps_model): raise TypeError(f"eps_model must be callable as eps_model(x_t, t, cond), got {type(eps_model).__name__}")
         acp = torch.as_tensor(np.asarray(alphas_cumprod, dtype=np.float64) if not torch.is_tensor(alphas_cumprod) else alphas_cumprod.double())
@@ -154,6 +155,8 @@ class DiffusionClassifier:
         self.paired, self.cfg_weight, self.null_cond = bool(paired), float(cfg_weight), null_cond
         self.eps_sampling, self.eps_range = check_choice('eps_sampling', eps_sampling, EPS_SAMPLING), tuple(eps_range)
         self.crop = check_range('crop', crop, 0, integer=True)
+        if error_fn is not None and not callable(error_fn): raise TypeError(f"error_fn must be callable, got {type(error_fn).__name__}")
+        self.error_fn = error_fn
         if self.cfg_weight != 0 and null_cond is None: raise ValueError(f"cfg_weight={cfg_weight} needs null_cond (the unconditional conditioning)")
         self._given = NoiseSet.load(noise) if isinstance(noise, (str, Path)) else noise
         if self._given is not None and not isinstance(self._given, NoiseSet): raise TypeError(f"noise must be a NoiseSet or a path, got {type(noise).__name__}")
@@ -196,14 +199,14 @@ def _check_inputs(model, x, conds, groups):
     if groups.min() < 0 or len(torch.unique(groups)) != n_classes: raise ValueError(f"groups must use every class 0..{n_classes - 1} at least once, got {groups.tolist()}")
     return x, conds, groups, n_classes
 
-# %% ../nbs/20_diffusion_classifier.ipynb #3f867b6c
+# %% ../nbs/20_diffusion_classifier.ipynb #fdfa8d7e
 @patch
 @torch.inference_mode()
 def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, group, variants=None):
     "Errors of the (image, trial, conditioning) triples, in batches of `batch_size` mixing all three."
     dev, dt, bs, N = self.device, self.dtype, self.batch_size, S.n_trials
     acp = self.alphas_cumprod.to(dev)
-    variants = variants or [(self.loss, self.crop)]                  # (loss, crop) pairs scored from the same forward pass
+    variants = variants or [None if self.error_fn is not None else (self.loss, self.crop)]   # (loss, crop) pairs scored from one forward pass
     out = torch.empty(len(img), len(variants), dtype=torch.float64)
     bar = progress(range(0, len(img), bs), desc='ε-evaluations', total=math.ceil(len(img)/bs))
     for s in bar:
@@ -219,11 +222,13 @@ def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, grou
             unc = self.eps_model((xt.to(dt) if dt else xt)[first.to(dev)], t[first.to(dev)], nc.unsqueeze(0).expand(len(key), *nc.shape))
             pred = (1 + self.cfg_weight)*pred.float() - self.cfg_weight*unc.float()[inv.to(dev)]
             self.n_evals_ += len(key)
-        for v, (lo, cr) in enumerate(variants): out[s:s + len(i), v] = eps_error(e, pred, lo, cr).double().cpu()
+        for v, var in enumerate(variants):
+            err = self.error_fn(x[i], xt, t, e, pred) if var is None else eps_error(e, pred, *var)
+            out[s:s + len(i), v] = err.double().cpu()
         self.n_evals_ += len(i)
     return out if len(variants) > 1 else out[:, 0]
 
-# %% ../nbs/20_diffusion_classifier.ipynb #66927927
+# %% ../nbs/20_diffusion_classifier.ipynb #85a48f4f
 def _triples(alive_conds, lo, hi):
     "All (image, trial, cond) with trial in [lo, hi) and cond alive for image, ordered image-major."
     ii, cc = alive_conds.nonzero(as_tuple=True)
@@ -264,6 +269,7 @@ def class_errors(self:DiffusionClassifier, x, conds, groups=None, candidates=Non
 def trial_errors(self:DiffusionClassifier, x, conds, variants=None) -> np.ndarray:
     "Every error of an exhaustive paired run, `(n_images, trials[-1], n_conds)` in S order; with `variants` [(loss, crop), ...] a last axis per variant, all from one forward pass."
     x, conds, groups, _ = _check_inputs(self.eps_model, x, conds, None)
+    if variants is not None and self.error_fn is not None: raise ValueError("variants cannot be combined with error_fn")
     if variants is not None:
         variants = [(check_choice('loss', lo, LOSSES), check_range('crop', cr, 0, integer=True)) for lo, cr in variants]
     S = self.noise_set(x.shape[1:], 1)
