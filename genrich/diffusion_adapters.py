@@ -84,7 +84,7 @@ def center_crop_resize(img, size:int) -> np.ndarray:
     a = np.asarray(im.crop((l, t, l + size, t + size)), dtype=np.float32)
     return (a/127.5 - 1).transpose(2, 0, 1)
 
-# %% ../nbs/21_diffusion_adapters.ipynb #889162c2
+# %% ../nbs/21_diffusion_adapters.ipynb #0cc58784
 SD_FOLDER = {'vae': _WEIGHTS, 'text_encoder': ('model.safetensors', 'pytorch_model.bin'),
              'tokenizer': ('tokenizer.json', 'vocab.json'), 'unet': _WEIGHTS, 'scheduler': ('scheduler_config.json',)}
 
@@ -143,6 +143,11 @@ class StableDiffusion:
     def classify(self, images, prompts, groups=None, **kw) -> np.ndarray:
         "Zero-shot class indices of `images` among `prompts` (several prompts per class via `groups`)."
         return self.classifier(**kw).predict(self.encode_images(images), self.encode_prompts(prompts), groups)
+
+    def score_pairs(self, images, captions, *, trials:int=1000, **kw) -> np.ndarray:
+        "Image-caption match scores, `(n_images, n_captions)` = minus the mean ε-error (App. B.6.2: evenly spaced timesteps, no pruning)."
+        kw.setdefault('timesteps', 'even')
+        return -self.classifier(trials=(trials,), **kw).class_errors(self.encode_images(images), self.encode_prompts(captions))
 
 # %% ../nbs/21_diffusion_adapters.ipynb #108410a3
 def _byte_symbols() -> list[str]:
