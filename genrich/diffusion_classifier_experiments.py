@@ -227,7 +227,7 @@ def plot_baselines(rec):
     fig, ax = plt.subplots(figsize=(5, 2.8)); ax.barh(names, vals, color=['C7', 'C7'] + ['C0']*len(n['pruning']))
     ax.set_xlabel('accuracy (test subset)'); ax.set_xlim(0.5, 1); fig.tight_layout(); return fig
 
-# %% ../nbs/23_diffusion_classifier_experiments.ipynb #26bdaffd
+# %% ../nbs/23_diffusion_classifier_experiments.ipynb #a0f7e5ae
 def _configs(scale:Scale) -> dict:
     q = scale.quick
     return dict(n_per_class=6 if q else 100, n_trials=16 if q else 100, ns=[1, 2, 4, 8, 16] if q else [1, 2, 5, 10, 20, 50, 100],
@@ -285,8 +285,9 @@ def _report(r:dict, c:dict, model_rec:dict) -> str:
          _verdict(best_pr['acc'] >= dc['acc'] - 0.02 and best_pr['evals_per_image'] < dc['evals_per_image'])),
     ]
     head = (f"## Diffusion Classifier (thesis ch. 3, App. B)\n\n"
-            f"Our class-conditional DDPM (`models/fashion_mnist_ddpm`, {model_rec.get('step', '?')} steps of batch 64, "
-            f"{model_rec.get('wall_time_s', 0)/60:.0f} min on one CPU core) classifies {c['n_per_class']*10} Fashion-MNIST test images "
+            f"Our class-conditional DDPM (`models/fashion_mnist_ddpm`: {model_rec.get('step', '?')} of {model_rec.get('config', {}).get('steps', '?')} planned "
+            f"steps of batch 64{'' if model_rec.get('done', True) else ', stopped at its time budget'}; {model_rec.get('wall_time_s', 0)/60:.0f} min "
+            f"wall-clock on one thread of a shared CPU) classifies {c['n_per_class']*10} Fashion-MNIST test images "
             f"({c['n_per_class']} per class), with {c['n_trials']} paired trials per class unless stated. The thesis used Stable Diffusion 2.0 "
             f"and DiT-XL/2 on natural images; these are small-scale analogs, so the verdicts test the direction of each claim, "
             f"not its numbers. With {c['n_per_class']*10} images an accuracy near 0.75 has a binomial standard error of about "
