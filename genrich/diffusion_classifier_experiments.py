@@ -104,7 +104,7 @@ def plot_single_timestep(rec):
     ax.set_xlabel('timestep t'); ax.set_ylabel('accuracy'); ax.set_title('one (t, ε) per class'); ax.legend(fontsize=8)
     fig.tight_layout(); return fig
 
-# %% ../nbs/23_diffusion_classifier_experiments.ipynb #efbb4046
+# %% ../nbs/23_diffusion_classifier_experiments.ipynb #2e96d264
 STRATEGIES = ('even', 'uniform', '0', '0,500,999', '475,500,525')
 VARIANTS = (('l2', 0), ('l1', 0), ('huber', 0), ('l2', 2), ('l2', 4), ('l2', 6))
 
@@ -128,7 +128,8 @@ def plot_strategies(rec):
     n = rec['numbers']; fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3))
     for s, v in n['acc'].items(): a1.plot(n['ns'], v, 'o-', label=s)
     a1.set_xscale('log', base=2); a1.set_xlabel('trials per class'); a1.set_ylabel('accuracy'); a1.legend(fontsize=7); a1.set_title('timestep strategies')
-    ks = list(n['variants']); a2.bar(ks, [n['variants'][k] for k in ks], color=['C0', 'C1', 'C2', 'C4', 'C4', 'C4'])
+    order = [f'{lo}{"" if not cr else f"_crop{cr}"}' for lo, cr in VARIANTS]
+    ks = [k for k in order if k in n['variants']]; a2.bar(ks, [n['variants'][k] for k in ks], color=['C0', 'C1', 'C2', 'C4', 'C4', 'C4'])
     a2.set_ylim(min(n['variants'].values()) - 0.1, 1); a2.set_title(f"'even', {n['n_trials']} trials: loss and crop"); a2.tick_params(axis='x', labelrotation=30, labelsize=8)
     fig.tight_layout(); return fig
 
