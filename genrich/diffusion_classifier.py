@@ -111,7 +111,7 @@ def eps_error(eps:torch.Tensor, pred:torch.Tensor, loss:str='l2', crop:int=0) ->
     else: check_choice('loss', loss, LOSSES)
     return e.flatten(1).mean(1)
 
-# %% ../nbs/20_diffusion_classifier.ipynb #95b03a9c
+# %% ../nbs/20_diffusion_classifier.ipynb #630bf782
 def _check_stages(keep, trials):
     trials = (trials,) if isinstance(trials, (int, np.integer)) else tuple(trials)
     if not trials: raise ValueError("trials=() must name at least one stage")
@@ -133,7 +133,7 @@ class DiffusionClassifier:
                  timesteps='even',                # 'uniform' | 'even' | explicit list, e.g. '0,500,999' (Fig. 3.4)
                  keep=None,                       # classes kept after each stage (Table B.1); None = exhaustive (Alg. 2)
                  trials=(50,),                    # cumulative trials per class after each stage
-                 batch_size:int|None=None,        # triples per forward pass; None: 64 on CPU (larger is slower there), 512 on GPU
+                 batch_size:int|None=None,        # triples per forward pass; None: 32 on CPU (larger is no faster there), 512 on GPU
                  seed:int=0,                      # seeds S
                  device=None, dtype=None,         # where / in what precision eps_model runs
                  paired:bool=True,                # False: an independent S per class (the Eq. 3.8 ablation)
@@ -151,7 +151,7 @@ class DiffusionClassifier:
         self.keep, self.trials = _check_stages(keep, trials)
         self.seed = check_range('seed', seed, 0, 2**63 - 1, integer=True)
         self.device, self.dtype = get_device(device), dtype
-        self.batch_size = check_range('batch_size', batch_size if batch_size is not None else (64 if self.device == 'cpu' else 512), 1, integer=True)
+        self.batch_size = check_range('batch_size', batch_size if batch_size is not None else (32 if self.device == "cpu" else 512), 1, integer=True)
         self.paired, self.cfg_weight, self.null_cond = bool(paired), float(cfg_weight), null_cond
         self.eps_sampling, self.eps_range = check_choice('eps_sampling', eps_sampling, EPS_SAMPLING), tuple(eps_range)
         self.crop = check_range('crop', crop, 0, integer=True)
