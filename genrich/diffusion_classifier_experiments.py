@@ -228,7 +228,7 @@ def plot_baselines(rec):
     fig, ax = plt.subplots(figsize=(5, 2.8)); ax.barh(names, vals, color=['C7', 'C7'] + ['C0']*len(n['pruning']))
     ax.set_xlabel('accuracy (test subset)'); ax.set_xlim(0.5, 1); fig.tight_layout(); return fig
 
-# %% ../nbs/23_diffusion_classifier_experiments.ipynb #a0f7e5ae
+# %% ../nbs/23_diffusion_classifier_experiments.ipynb #8ce7871c
 def _configs(scale:Scale) -> dict:
     q = scale.quick
     return dict(n_per_class=6 if q else 100, n_trials=16 if q else 100, ns=[1, 2, 4, 8, 16] if q else [1, 2, 5, 10, 20, 50, 100],
@@ -281,8 +281,8 @@ def _report(r:dict, c:dict, model_rec:dict) -> str:
          f"full test set: logreg {bl['logreg_acc_full_test']:.3f}, CNN {bl['cnn_acc_full_test']:.3f})",
          _verdict(dc['acc'] >= min(bl['logreg_acc'], bl['cnn_acc']) - 0.02)),
         ('Discriminative top-k pruning keeps (or improves) accuracy and cuts inference time (Table B.2)',
-         f"no pruning {dc['acc']:.3f} at {dc['evals_per_image']:.0f} evals/img; " + '; '.join(
-             f"top-{p['k']} ({p['topk_contains_label']:.2f} contain the label): {p['acc']:.3f} at {p['evals_per_image']:.0f}" for p in pr),
+         f"no pruning {dc['acc']:.3f} at {dc['evals_per_image']:.0f} evals/img ({dc['s_per_image']:.2f} s/img); " + '; '.join(
+             f"top-{p['k']} ({p['topk_contains_label']:.2f} contain the label): {p['acc']:.3f} at {p['evals_per_image']:.0f} ({p['s_per_image']:.2f} s/img)" for p in pr),
          _verdict(best_pr['acc'] >= dc['acc'] - 0.02 and best_pr['evals_per_image'] < dc['evals_per_image'])),
     ]
     head = (f"## Diffusion Classifier (thesis ch. 3, App. B)\n\n"

@@ -68,3 +68,15 @@ def test_dit_learned_sigma(tmp_path):
 def test_tiny_tokenizer_spells_words():
     tk = tiny_clip_tokenizer(('zebra',))
     assert tk.convert_ids_to_tokens(tk('zebra').input_ids)[1] == 'zebra</w>'
+
+@pytest.mark.gpu
+def test_real_stable_diffusion_folder():
+    "Runs only with CUDA and a local SD 2.x folder named by GENRICH_SD_PATH (no download)."
+    import os
+    path = os.environ.get('GENRICH_SD_PATH')
+    if not path: pytest.skip('set GENRICH_SD_PATH to a local stable-diffusion-2-base folder')
+    sd = StableDiffusion.from_folder(path, dtype=torch.float16)
+    assert sd.sample_shape == (4, 64, 64)
+    img = np.random.default_rng(0).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    p = sd.classifier(keep=(2, 1), trials=(5, 10)).predict_proba(sd.encode_images([img]), sd.encode_prompts(['a dog', 'a cat', 'a car']))
+    assert np.isclose(p.sum(), 1)

@@ -35,7 +35,7 @@ def test_report_has_a_row_per_claim_with_verdicts():
         adaptive=rec(dict(rows=[dict(keep=None, trials=[16], acc=.8, evals_per_image=160), dict(keep=[3, 1], trials=[4, 16], acc=.79, evals_per_image=76)])),
         b7=rec(dict(cfg={'0.0': .8, '0.5': .7, '2.0': .5}, eps={'normal': .8, 'zero': .3}, n_trials=8)),
         baselines=rec(dict(logreg_acc=.8, cnn_acc=.85, logreg_acc_full_test=.84, cnn_acc_full_test=.88,
-                           pruning=[dict(k=None, acc=.8, evals_per_image=160), dict(k=2, acc=.82, evals_per_image=32, topk_contains_label=.95)])))
+                           pruning=[dict(k=None, acc=.8, evals_per_image=160, s_per_image=1.), dict(k=2, acc=.82, evals_per_image=32, s_per_image=.2, topk_contains_label=.95)])))
     md = _report(recs, c, {'step': 100, 'wall_time_s': 600})
     rows = [l for l in md.splitlines() if l.startswith('| ') and not l.startswith('| claim')]
     assert md.startswith('## Diffusion Classifier') and len(rows) == 12
