@@ -12,10 +12,10 @@ from .core import Scale, SCALES, check_choice, out_dirs, atomic_write_text, git_
 # %% auto #0
 __all__ = ['CHAPTERS', 'main', 'chapter_names', 'write_report', 'run_chapters']
 
-# %% ../nbs/90_cli.ipynb #a4990db9
+# %% ../nbs/90_cli.ipynb #4f11b56a
 CHAPTERS = {
-    'shortcut': ('genrich.shortcut_experiments:reproduce',
-                 'Gaussian shortcut study: LDA vs logistic regression, Figs 4.6, 4.7, C.7-C.10 (thesis sec. 4.5, App. C.1.7)'),
+    'diffusion_classifier': ('genrich.diffusion_classifier_experiments:reproduce', 'Diffusion Classifier (thesis ch. 3, App. B)'),
+    'shortcut': ('genrich.shortcut_experiments:reproduce', 'Gaussian shortcut study: LDA vs logistic regression, Figs 4.6, 4.7, C.7-C.10 (thesis sec. 4.5, App. C.1.7)'),
 }
 
 def _resolve(target):

@@ -1,0 +1,82 @@
+"""Adapters (thesis ch. 3, App. B.6): tiny random-weight diffusers models saved and reloaded from local folders."""
+import shutil, numpy as np, pytest, torch
+from diffusers import UNet2DModel, DDPMScheduler
+from genrich.diffusion_adapters import (ClassConditionalUNet, StableDiffusion, DiT, MissingWeightsError, tiny_stable_diffusion,
+                                        tiny_dit, center_crop_resize, tiny_clip_tokenizer)
+
+torch.set_num_threads(1)
+
+def _unet_folder(d):
+    torch.manual_seed(0)
+    m = UNet2DModel(sample_size=8, in_channels=1, out_channels=1, block_out_channels=(8, 8), layers_per_block=1,
+                    down_block_types=('DownBlock2D',)*2, up_block_types=('UpBlock2D',)*2, norm_num_groups=4, num_class_embeds=4)
+    m.save_pretrained(d/'unet'); DDPMScheduler().save_pretrained(d/'scheduler')
+    return m
+
+def test_class_conditional_unet_roundtrip_and_classifier(tmp_path):
+    m = _unet_folder(tmp_path)
+    ad = ClassConditionalUNet.from_folder(tmp_path)
+    x, t, y = torch.randn(3, 1, 8, 8), torch.tensor([0, 500, 999]), torch.tensor([0, 1, 2])
+    with torch.no_grad(): torch.testing.assert_close(ad(x, t, y), m(x, t, class_labels=y).sample)
+    clf = ad.classifier(trials=(8,), batch_size=7)
+    err = clf.class_errors(x, ad.conds())
+    assert err.shape == (3, 3) and np.isfinite(err).all()
+    # the estimator calls the model with exactly Eq. 3.7's x_t: recompute one error by hand
+    S = clf.noise_set((1, 8, 8)); a = ad.alphas_cumprod[S.t[0, 0]]
+    xt = a.sqrt()*x[:1] + (1 - a).sqrt()*S.eps[0, :1]
+    with torch.no_grad(): e0 = ((m(xt, S.t[0, :1], class_labels=torch.tensor([1])).sample - S.eps[0, :1])**2).mean().item()
+    assert clf.trial_errors(x[:1], ad.conds())[0, 0, 1] == pytest.approx(e0, rel=1e-5)
+
+def test_missing_weights_folder_names_expected_files(tmp_path):
+    with pytest.raises(ValueError, match='unet/diffusion_pytorch_model.safetensors'):
+        ClassConditionalUNet.from_folder(tmp_path/'nope')
+    _unet_folder(tmp_path); (tmp_path/'scheduler'/'scheduler_config.json').unlink()
+    with pytest.raises(MissingWeightsError, match='scheduler/scheduler_config.json'):
+        ClassConditionalUNet.from_folder(tmp_path)
+    with pytest.raises(ValueError, match='text_encoder/model.safetensors'):
+        StableDiffusion.from_folder(tmp_path)
+    with pytest.raises(ValueError, match='transformer/'):
+        DiT.from_folder(tmp_path)
+
+def test_stable_diffusion_tiny_folder(tmp_path):
+    sd = StableDiffusion.from_folder(tiny_stable_diffusion(tmp_path/'sd'))
+    assert sd.sample_shape == (4, 16, 16) and sd.resolution == 32
+    imgs = [np.random.default_rng(i).integers(0, 256, (48, 32, 3), dtype=np.uint8) for i in range(2)]
+    lat = sd.encode_images(imgs)
+    emb = sd.encode_prompts(['a photo of a dog', 'a photo of a cat', 'a dog', 'a cat'])
+    assert lat.shape == (2, 4, 16, 16) and emb.shape == (4, 16, 32)
+    clf = sd.classifier(trials=(4,))
+    e4 = clf.class_errors(lat, emb)
+    e2 = clf.class_errors(lat, emb, groups=[0, 1, 0, 1])               # two prompts per class, averaged
+    np.testing.assert_allclose(e2, (e4[:, [0, 1]] + e4[:, [2, 3]])/2, rtol=1e-6)
+    with pytest.raises(ValueError, match='model expects'): clf.predict(torch.zeros(1, 4, 8, 8), emb)
+
+def test_preprocessing_b61():
+    img = np.zeros((30, 90, 3), np.uint8); img[:, 45:] = 200
+    out = center_crop_resize(img, 10)
+    assert out.shape == (3, 10, 10) and out.min() >= -1 and out.max() <= 1
+    assert out[:, :, 0].max() == -1 and np.allclose(out[:, :, -1], 200/127.5 - 1, atol=1e-2)
+
+def test_dit_learned_sigma(tmp_path):
+    dit = DiT.from_folder(tiny_dit(tmp_path/'dit', num_classes=3))
+    lat = torch.randn(2, 4, 8, 8)
+    with torch.no_grad():
+        full = dit.transformer(lat, timestep=torch.tensor([3, 900]), class_labels=torch.tensor([0, 2])).sample
+        torch.testing.assert_close(dit(lat, torch.tensor([3, 900]), torch.tensor([0, 2])), full[:, :4])
+    assert dit.classifier(trials=(3,)).predict(lat, dit.conds()).shape == (2,)
+
+def test_tiny_tokenizer_spells_words():
+    tk = tiny_clip_tokenizer(('zebra',))
+    assert tk.convert_ids_to_tokens(tk('zebra').input_ids)[1] == 'zebra</w>'
+
+@pytest.mark.gpu
+def test_real_stable_diffusion_folder():
+    "Runs only with CUDA and a local SD 2.x folder named by GENRICH_SD_PATH (no download)."
+    import os
+    path = os.environ.get('GENRICH_SD_PATH')
+    if not path: pytest.skip('set GENRICH_SD_PATH to a local stable-diffusion-2-base folder')
+    sd = StableDiffusion.from_folder(path, dtype=torch.float16)
+    assert sd.sample_shape == (4, 64, 64)
+    img = np.random.default_rng(0).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    p = sd.classifier(keep=(2, 1), trials=(5, 10)).predict_proba(sd.encode_images([img]), sd.encode_prompts(['a dog', 'a cat', 'a car']))
+    assert np.isclose(p.sum(), 1)
