@@ -13,7 +13,8 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('GENRICH_PRO
 from pathlib import Path
 import numpy as np, torch
 from genrich.diffusion_classifier import DiffusionClassifier, eps_error
-from genrich.ddpm import small_unet, ddpm_schedule, load_fashion_mnist, images_to_tensor, default_ddpm_dir, load_ddpm
+from genrich.data import load_fashion_mnist, images_to_tensor
+from genrich.ddpm import small_unet, ddpm_schedule, default_ddpm_dir, load_ddpm
 from genrich.diffusion_adapters import ClassConditionalUNet, StableDiffusion, tiny_stable_diffusion
 
 @torch.no_grad()

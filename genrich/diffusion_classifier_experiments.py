@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import (Scale, save_result, load_result, save_fig, seed_everything, timer, out_dirs, progress)
-from .ddpm import load_fashion_mnist, images_to_tensor, load_ddpm, FASHION_MNIST_CLASSES, default_ddpm_dir
+from .data import load_fashion_mnist, images_to_tensor, FASHION_MNIST_CLASSES
+from .ddpm import load_ddpm, default_ddpm_dir
 from .diffusion_classifier import DiffusionClassifier, NoiseSet, make_noise_set, topk_candidates
 from .diffusion_adapters import ClassConditionalUNet
 

@@ -1,7 +1,8 @@
 """DDPM data and trainer (shared by thesis ch. 3 and ch. 4): IDX loader, resumable training, saved folders."""
 import gzip, json, struct, numpy as np, pytest, torch
 from diffusers import UNet2DModel
-from genrich.ddpm import read_idx, load_fashion_mnist, images_to_tensor, small_unet, train_class_conditional_ddpm, load_ddpm
+from genrich.data import read_idx, load_fashion_mnist, images_to_tensor
+from genrich.ddpm import small_unet, train_class_conditional_ddpm, load_ddpm
 
 torch.set_num_threads(1)
 
