@@ -32,13 +32,13 @@ def test_power_law_recovers_known_exponents_from_a_noisy_dataframe():
     A, a, B, b = 300., 0.3, 500., 0.35
     rows = []
     for C in np.logspace(15, 19, 7):
-        for N in np.logspace(5, 9, 81):
+        for N in np.logspace(3, 11, 161):        # wide enough that every optimum is inside the grid
             D = C / (6 * N)
             rows.append(dict(N=N, D=D, loss=(A * N ** -a + B * D ** -b) * np.exp(rng.normal(0, 1e-3))))
-    fr = isoflop_frontier(pd.DataFrame(rows))
+    fr = isoflop_frontier(pd.DataFrame(rows), window=8)
     assert len(fr['C']) == 7
-    assert abs(fit_power_law(fr['C'], fr['loss'])['beta'] + a * b / (a + b)) < 5e-3
-    assert abs(fit_power_law(fr['C'], fr['N'])['beta'] - b / (a + b)) < 2e-2
+    assert abs(fit_power_law(fr['C'], fr['loss'])['beta'] + a * b / (a + b)) < 2e-3
+    assert abs(fit_power_law(fr['C'], fr['N'])['beta'] - b / (a + b)) < 1e-2
     f = fit_power_law(np.logspace(1, 5, 9), 3 * np.logspace(1, 5, 9) ** -0.2)
     assert abs(f['alpha'] - 3) < 1e-9 and abs(f['beta'] + 0.2) < 1e-12 and f['r2'] > 0.999999
     g = dict(alpha=f['alpha'] * 4 ** 0.2, beta=-0.2)      # g(C) = f(C/4): 4x the compute for any loss
