@@ -10,11 +10,15 @@ from ..core import check_choice, check_range
 # %% auto #0
 __all__ = ['ORDERS', 'prompt_mask', 'make_order']
 
-# %% ../../nbs/31_prism.order.ipynb #df0aec85
+# %% ../../nbs/31_prism.order.ipynb #d607ad33
 ORDERS = ('left_to_right', 'right_to_left', 'random', 'blockwise')
 
 def prompt_mask(batch:int, T:int, n_prompt:int=0, prompt_pos=None, device='cpu'):
-    "Boolean `(B, T)` mask of prompt positions: `prompt_pos` `(B, C)` if given, else the first `n_prompt`."
+    "Boolean `(B, T)` mask of prompt positions: `prompt_pos` (`(B, C)` positions or a `(B, T)` bool mask) if given, else the first `n_prompt`."
+    if prompt_pos is not None and torch.as_tensor(prompt_pos).dtype == torch.bool:
+        pm = torch.as_tensor(prompt_pos, device=device)
+        if pm.shape[-1] != T: raise ValueError(f"a boolean prompt_pos must have T={T} columns, got shape {tuple(pm.shape)}")
+        return pm.expand(batch, T).clone()
     if prompt_pos is None:
         check_range('n_prompt', n_prompt, 0, T, integer=True)
         return (torch.arange(T, device=device) < n_prompt).expand(batch, T).clone()
