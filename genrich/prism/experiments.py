@@ -18,7 +18,7 @@ from .train import TrainConfig, train, fit_confidence_head
 
 # %% auto #0
 __all__ = ['settings', 'make_task', 'get_model', 'accuracy', 'table_5_4', 'table_5_1', 'bidirectional_cost', 'fig_5_5',
-           'table_5_2', 'plot_prism_fig_5_5', 'plot_prism_table_5_4', 'reproduce']
+           'table_5_2', 'plot_prism_fig_5_5', 'plot_prism_table_5_4', 'decoding_trace', 'reproduce']
 
 # %% ../../nbs/36_prism.experiments.ipynb #475b35e5
 def settings(scale:Scale) -> dict:
@@ -99,7 +99,7 @@ def table_5_1(scale:Scale, out, prism_add, st:dict|None=None) -> dict:
         r[name] = nll_bound(per_step_loss(m, val, 'random', n_prompt=C, n_orders=2, seed=1), C)
     return r
 
-# %% ../../nbs/36_prism.experiments.ipynb #0c4f4029
+# %% ../../nbs/36_prism.experiments.ipynb #102d259d
 @torch.no_grad()
 def bidirectional_cost(model:Prism, prompt, n_new:int, F:int) -> dict:
     "Cost of an MDLM-style sampler: `F` passes, each a full bidirectional forward over all C+N slots."
@@ -120,7 +120,7 @@ def fig_5_5(prism_models:dict, st:dict) -> dict:
         spec = {}
         for k in st['spec_k']:
             s = sample(pm, test['x'][:, :C], N, order='random', method='speculative', k=k, temperature=1.0, seed=k)
-            spec[k] = dict(tokens_per_pass=N / s.passes, tokens_per_round=s.accepted_per_round, passes=s.passes, loss=float(Lt.sum()))
+            spec[k] = dict(tokens_per_pass=N / s.row_passes, tokens_per_round=s.accepted_per_round, passes=s.row_passes, loss=float(Lt.sum()))
         out[tname] = dict(L_t=Lt.tolist(), curve=curve, spec=spec)
     return out
 
@@ -132,7 +132,7 @@ def table_5_2(prism_add, st:dict) -> dict:
     def run(name, fn, theory):
         with timer() as t: r = fn()
         rows[name] = dict(passes=r['passes'], tokens_computed=r['tokens_computed'], wall_s=t['s'], theory=theory)
-    seq = lambda **kw: (lambda: (lambda s: dict(passes=s.passes, tokens_computed=s.tokens_computed))(sample(pm, pr, N, order='random', seed=0, **kw)))
+    seq = lambda **kw: (lambda: (lambda s: dict(passes=s.row_passes, tokens_computed=s.tokens_computed))(sample(pm, pr, N, order='random', seed=0, **kw)))
     run('Autoregressive (sequential, KV cache)', seq(method='sequential'), dict(passes=N, tokens_computed=C + N))
     for k in (2, 4):
         F = -(-N // k)
@@ -169,7 +169,18 @@ def plot_prism_table_5_4(record:dict):
     ax.legend(fontsize=7, bbox_to_anchor=(1, 1))
     return fig
 
-# %% ../../nbs/36_prism.experiments.ipynb #58b9dcb0
+# %% ../../nbs/36_prism.experiments.ipynb #1f72c96f
+def decoding_trace(model:Prism, task, x_row, prompt_row, order='confidence', method:str='sequential', k:int=1) -> dict:
+    "Decode one problem; return the tokens, per-position fill step (0 = prompt) and whether it is correct."
+    pm = torch.as_tensor(prompt_row).bool()[None]; x = torch.as_tensor(x_row)[None]
+    C = int(pm.sum())
+    pp = None if pm[0, :C].all() else pm
+    s = sample(model, x[pm].view(1, C), x.shape[1] - C, order=order, method=method, k=k, temperature=0, seed=0, prompt_pos=pp)
+    step = torch.zeros(x.shape[1], dtype=torch.long)
+    step[s.order[0, C:]] = torch.arange(1, x.shape[1] - C + 1)
+    return dict(tokens=s.tokens[0].tolist(), step=step.tolist(), correct=bool(exact_match(s.tokens, x, pm)[0]))
+
+# %% ../../nbs/36_prism.experiments.ipynb #32f73a09
 def _claims(n:dict, st:dict) -> list:
     t = n['table_5_4']; rows = []
     if 'addition' in t:
@@ -208,7 +219,7 @@ def _claims(n:dict, st:dict) -> list:
 
 def reproduce(scale:Scale, out) -> str:
     "Run the chapter-5 experiments at `scale`, write results/prism.json and figures; return the REPORT section."
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+    torch.set_num_threads(1)                 # tiny models: one thread is fastest on a shared 2-core CPU
     seed_everything(0); st = settings(scale)
     with timer() as tm:
         t54 = table_5_4(scale, out, st)

@@ -42,7 +42,7 @@ def run_pass(model:Prism, cache, chain, chain_len, fan=None, fan_next=None, feat
     fan_out = out.gather(1, (L + torch.arange(f, device=tok.device)[None])[..., None].expand(B, f, out.shape[-1])) if f else None
     return out[:, :a], fan_out
 
-# %% ../../nbs/32_prism.sample.ipynb #8fa818f8
+# %% ../../nbs/32_prism.sample.ipynb #f4443e94
 METHODS = ('sequential', 'parallel', 'speculative')
 
 @dataclass
@@ -53,6 +53,9 @@ class SampleOutput:
     passes: int                 # sequential forward passes after the prefill
     tokens_computed: float      # slots evaluated per row (prefill included)
     accepted_per_round: float = float('nan')   # speculative only: tokens per draft+verify round
+    row_passes: float = float('nan')           # mean passes each row needed on its own (speculative rows finish at different times)
+    def __post_init__(self):
+        if self.row_passes != self.row_passes: self.row_passes = float(self.passes)
 
 def _probs(logits, temperature):
     if temperature == 0: return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
@@ -135,12 +138,13 @@ def _parallel(model, z, ordr, cache, last, last_cur, g, T, temperature, gen, sta
         stats['passes'] += 1; stats['slots'] += clen[0].item() + m
         g += m
 
-# %% ../../nbs/32_prism.sample.ipynb #dcdd5de1
+# %% ../../nbs/32_prism.sample.ipynb #b7b07868
 def _speculative(model, z, ordr, cache, last, last_cur, g0, T, temperature, gen, stats, k):
     B, dev = z.shape[0], z.device
     g = torch.full((B,), g0, dtype=torch.long, device=dev)
     ordp = torch.cat([ordr, ordr[:, -1:].expand(B, k + 1)], 1)          # padded so that g+i never runs off
     rows, rounds, made = torch.arange(B, device=dev), 0, 0
+    rp = torch.zeros(B)                                                 # passes per row
     while (g < T).any():
         act = g < T
         kk = min(k, int((T - g).max()))
@@ -151,12 +155,14 @@ def _speculative(model, z, ordr, cache, last, last_cur, g0, T, temperature, gen,
         cache.commit(0, torch.where(act, 0, -1))
         stats['passes'] += 1; stats['slots'] += kk
         q = _probs(fl, temperature); d = _draw(q, gen)                  # (B, kk)
+        rp += act.float().cpu()
         if kk == 1:
             z[rows[act], fn[act, 0]] = d[act, 0]
             last, last_cur = torch.where(act, d[:, 0], last), torch.where(act, fn[:, 0], last_cur)
             made += int(act.sum()); rounds += int(act.sum()); g = g + act.long(); continue
         nx = ordp.gather(1, g[:, None] + 1 + torch.arange(kk, device=dev)[None])
         cl, _ = run_pass(model, cache, (d, fn, nx), m)
+        rp += (act & (m > 1)).float().cpu()
         stats['passes'] += 1; stats['slots'] += kk
         p = _probs(cl, temperature)                                     # p[:, i] predicts draft i+1 / the bonus
         i_ar = torch.arange(1, kk, device=dev)
@@ -187,7 +193,7 @@ def _speculative(model, z, ordr, cache, last, last_cur, g0, T, temperature, gen,
         n_new = torch.where(act, A + ext.long(), 0)
         made += int(n_new.sum()); rounds += int(act.sum())
         g = g + n_new
-    return SampleOutput(z, ordr, stats['passes'], stats['slots'], made / max(rounds, 1))
+    return SampleOutput(z, ordr, stats['passes'], stats['slots'], made / max(rounds, 1), float(rp.mean()))
 
 # %% ../../nbs/32_prism.sample.ipynb #238a4b2a
 def _confidence(model, z, ordr, cache, last, last_cur, g, T, temperature, gen, stats, head=False):
