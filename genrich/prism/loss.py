@@ -13,8 +13,8 @@ from .order import make_order, ORDERS
 
 # %% auto #0
 __all__ = ['per_step_loss', 'nll_bound', 'strategy_from_steps', 'check_strategy', 'discretized_loss', 'optimal_strategy',
-           'brute_force_strategy', 'fit_power_law', 'power_law', 'isoflop_frontier', 'compute_multiplier',
-           'plot_discretized']
+           'brute_force_strategy', 'factorized_loss', 'fit_power_law', 'power_law', 'isoflop_frontier',
+           'compute_multiplier', 'plot_discretized']
 
 # %% ../../nbs/33_prism.loss.ipynb #2a681dcd
 def _orders(order_sampler, B, T, gen, n_prompt=0, block=None):
@@ -100,7 +100,33 @@ def brute_force_strategy(L_t, n_passes:int, max_k:int|None=None):
         if v < best[1] - 1e-12: best = (S, v)
     return best
 
-# %% ../../nbs/33_prism.loss.ipynb #a82cd6eb
+# %% ../../nbs/33_prism.loss.ipynb #24a87d94
+@torch.no_grad()
+def factorized_loss(model:Prism, x, order, steps, n_prompt:int=0) -> np.ndarray:
+    "Per-sequence NLL `(B,)` of the non-prompt steps when they are drawn in groups of sizes `steps` (measured, not Eq. 5.10)."
+    from genrich.prism.model import order_slots, check_order
+    B, T = x.shape
+    order = check_order(order, T, B).to(x.device)
+    steps = [int(k) for k in steps]
+    if sum(steps) != T - n_prompt or min(steps) < 1: raise ValueError(f"steps={steps} must be positive and sum to T - n_prompt = {T - n_prompt}")
+    start = np.arange(T); t = n_prompt
+    for k in steps: start[t:t + k] = t; t += k
+    fan = [j for j in range(n_prompt, T) if start[j] != j]
+    tok, cur, nxt = order_slots(x, order, model.config.bos_id)
+    sidx = torch.tensor([start[j] for j in fan], dtype=torch.long, device=x.device)
+    jidx = torch.tensor(fan, dtype=torch.long, device=x.device)
+    tok = torch.cat([tok, tok[:, sidx]], 1); cur = torch.cat([cur, cur[:, sidx]], 1); nxt = torch.cat([nxt, order[:, jidx]], 1)
+    n = T + len(fan)
+    mask = torch.zeros(n, n, dtype=torch.bool, device=x.device)
+    mask[:T, :T] = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+    for f, s_ in enumerate(sidx.tolist()): mask[T + f, :s_] = True; mask[T + f, T + f] = True
+    lp = model(tok, cur, nxt, attn_mask=mask).log_softmax(-1)
+    slot = torch.arange(T, device=x.device); slot[jidx] = T + torch.arange(len(fan), device=x.device)
+    z = torch.gather(x, 1, order)
+    lps = lp[:, slot].gather(2, z[..., None])[..., 0]
+    return -lps[:, n_prompt:].sum(1).cpu().numpy()
+
+# %% ../../nbs/33_prism.loss.ipynb #3ade5a7e
 def fit_power_law(x, y) -> dict:
     "Least-squares fit of $y = \\alpha x^\\beta$ in log-log space; returns `alpha`, `beta`, `r2`."
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -153,7 +179,7 @@ def compute_multiplier(fit_a:dict, fit_b:dict, loss) -> np.ndarray:
     inv = lambda f: (np.asarray(loss, float) / f['alpha']) ** (1 / f['beta'])
     return inv(fit_b) / inv(fit_a)
 
-# %% ../../nbs/33_prism.loss.ipynb #42877ea6
+# %% ../../nbs/33_prism.loss.ipynb #79479693
 def plot_discretized(curves:dict, spec_points:dict|None=None, ax=None):
     "Fig 5.5: discretized loss vs tokens per pass, one line per model; self-speculation as stars."
     import matplotlib.pyplot as plt

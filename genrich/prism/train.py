@@ -122,7 +122,7 @@ def train(model:Prism, data:dict, cfg:TrainConfig, out_dir=None, *, accelerator=
         atomic_write_text(Path(out_dir)/'train_record.json', json.dumps(rec, indent=1))
     return rec
 
-# %% ../../nbs/35_prism.train.ipynb #5611d40e
+# %% ../../nbs/35_prism.train.ipynb #bb5db15a
 @torch.no_grad()
 def confidence_targets(model:Prism, x, prompt, order, g:int):
     "Probe features `(B, d)` and true confidences `(B, T)` after decoding the first `g` steps of `order`."
@@ -163,6 +163,6 @@ def fit_confidence_head(model:Prism, data:dict, *, n_calib:int=512, steps:int=30
     for s in range(steps):
         pred = head(F_)[:, :T]
         loss = ((pred - Y) ** 2 * M).sum() / M.sum()
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(float(loss))
+        opt.zero_grad(); loss.backward(); opt.step(); losses.append(float(loss.detach()))
     for p in model.parameters(): p.requires_grad_(True)
     return dict(losses=losses, n_calib=n_calib)
