@@ -4,6 +4,7 @@ from scipy import stats
 from genrich.prism.model import Prism, PrismConfig, order_slots, POS_KINDS
 from genrich.prism.order import make_order
 from genrich.prism.sample import sample, exact_joint, empirical, pass_mask, run_pass
+import torch as _torch; _torch.set_num_threads(1)   # tiny models; the CI CPU is shared
 
 
 def tiny(pos='double_rope', V=5, T=8, seed=0, scale=1.):

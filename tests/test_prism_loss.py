@@ -3,6 +3,7 @@ import numpy as np, pandas as pd, pytest, torch
 from genrich.prism.loss import (discretized_loss, optimal_strategy, brute_force_strategy, strategy_from_steps,
                                 fit_power_law, isoflop_frontier, compute_multiplier, per_step_loss, nll_bound)
 from genrich.prism.model import Prism, PrismConfig
+import torch as _torch; _torch.set_num_threads(1)   # tiny models; the CI CPU is shared
 
 
 @pytest.mark.parametrize('seed', range(6))

@@ -1,6 +1,7 @@
 """Prism tasks: every generator's answers are right by an independent check."""
 import numpy as np, pytest, torch
 from genrich.prism.tasks import Addition, PathStar, Sudoku, exact_match, sudoku_count, sudoku_valid
+import torch as _torch; _torch.set_num_threads(1)   # tiny models; the CI CPU is shared
 
 
 def test_addition_against_python_ints():

@@ -188,7 +188,7 @@ def decoding_trace(model:Prism, task, x_row, prompt_row, order='confidence', met
     step[s.order[0, C:]] = torch.arange(1, x.shape[1] - C + 1)
     return dict(tokens=s.tokens[0].tolist(), step=step.tolist(), correct=bool(exact_match(s.tokens, x, pm)[0]))
 
-# %% ../../nbs/36_prism.experiments.ipynb #6bc666b7
+# %% ../../nbs/36_prism.experiments.ipynb #39b9a800
 MARGIN = 10.   # accuracy points: differences smaller than this (about 4 binomial s.e. at n=500) are not claimed
 
 def _claims(n:dict, st:dict) -> list:
@@ -252,6 +252,13 @@ def reproduce(scale:Scale, out) -> str:
     lines += ['', 'Table 5.4 at this scale (exact match %):', '', '| task | ' + ' | '.join(next(iter(t54['table'].values()))) + ' |',
               '|---|' + '---|' * len(next(iter(t54['table'].values())))]
     for tk, r in t54['table'].items(): lines.append(f'| {tk} | ' + ' | '.join(f'{v:.1f}' for v in r.values()) + ' |')
+    t52 = numbers['table_5_2']
+    lines += ['', f"Table 5.2 measured on the addition Prism model (C={t52['C']} prompt, N={t52['N']} new tokens, {t52['n_sequences']} sequences; "
+              'slots = tokens computed per sequence; theory from Table 5.2):', '',
+              '| method | sequential passes | slots | wall time (s) | theory passes | theory slots |', '|---|---|---|---|---|---|']
+    for k, v in t52['rows'].items():
+        th = v['theory']
+        lines.append(f"| {k} | {v['passes']:.2f} | {v['tokens_computed']:.0f} | {v['wall_s']:.3f} | {'-' if th['passes'] is None else th['passes']} | {'-' if th['tokens_computed'] is None else th['tokens_computed']} |")
     if 'pathstar' in t54['table'] and max(t54['table']['pathstar'].values()) < 20:
         lines += ['', 'Path-star: no model learned the task in the quick-scale budget (all strategies near chance), '
                   'so its rows say nothing about orders; it needs the full-scale run.']
