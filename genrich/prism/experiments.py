@@ -21,7 +21,7 @@ from .train import TrainConfig, train, fit_confidence_head
 __all__ = ['MARGIN', 'settings', 'make_task', 'get_model', 'accuracy', 'table_5_4', 'table_5_1', 'bidirectional_cost', 'fig_5_5',
            'table_5_2', 'plot_prism_fig_5_5', 'plot_prism_table_5_4', 'decoding_trace', 'reproduce']
 
-# %% ../../nbs/36_prism.experiments.ipynb #475b35e5
+# %% ../../nbs/36_prism.experiments.ipynb #40ff39ef
 def settings(scale:Scale) -> dict:
     "Task sizes, model and training settings for `scale` (quick: CPU minutes; full: thesis sizes, GPU)."
     model = scale.pick(dict(d_model=64, n_layers=2, n_heads=4), dict(d_model=384, n_layers=6, n_heads=6))
@@ -30,6 +30,7 @@ def settings(scale:Scale) -> dict:
     tasks = scale.pick(dict(addition=dict(n_digits=8), pathstar=dict(degree=3, arm_len=3, n_labels=20)),
                        dict(addition=dict(n_digits=20), pathstar=dict(degree=5, arm_len=5, n_labels=50), sudoku=dict(n_clues=(22, 28))))
     return dict(model=model, train=tc, tasks=tasks, n_train=scale.pick(5000, 100000), n_test=scale.pick(500, 1000),
+                n_train_sudoku=50000,     # thesis §5.3.3; our pure-Python generator needs roughly 0.3 s per puzzle
                 spec_k=(2, 4, 8), sudoku_test_clues=22)
 
 def make_task(name:str, kw:dict):
@@ -52,7 +53,7 @@ def get_model(name:str, task, data:dict, model_kw:dict, train_kw:dict, out, *, p
     rec = train(m, data, tcfg, d, desc=name)
     return m.eval(), rec
 
-# %% ../../nbs/36_prism.experiments.ipynb #5b23c7c3
+# %% ../../nbs/36_prism.experiments.ipynb #f21baaaa
 @torch.no_grad()
 def accuracy(model:Prism, task, test:dict, order, *, k:int=1, method:str='sequential', batch:int=250, seed:int=0) -> float:
     "Exact-match accuracy (%) of greedy decoding with `order` on `test`."
@@ -72,7 +73,8 @@ def table_5_4(scale:Scale, out, st:dict|None=None) -> dict:
     st = st or settings(scale); res, models = {}, {}
     for tname, kw in st['tasks'].items():
         task = make_task(tname, kw)
-        data, test = task.generate(st['n_train'], seed=0), task.generate(st['n_test'], seed=10_000)
+        data = task.generate(st['n_train_sudoku'] if tname == 'sudoku' else st['n_train'], seed=0)
+        test = task.generate(st['n_test'], seed=10_000)
         if tname == 'sudoku':
             test = Sudoku((st['sudoku_test_clues'],) * 2).generate(st['n_test'], seed=10_000)
         row = {}
