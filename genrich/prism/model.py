@@ -14,7 +14,7 @@ from ..core import check_choice, check_range
 __all__ = ['POS_KINDS', 'PrismConfig', 'rope_tables', 'rotate', 'sinusoidal', 'KVCache', 'RMSNorm', 'SwiGLU', 'Block', 'Prism',
            'check_order', 'order_slots', 'log_prob', 'save_pretrained', 'from_pretrained']
 
-# %% ../../nbs/30_prism.model.ipynb #5ae0904c
+# %% ../../nbs/30_prism.model.ipynb #4a27fdc7
 POS_KINDS = ('double_rope', 'double_sinusoidal', 'rope')
 
 class PrismConfig(PretrainedConfig):
@@ -29,6 +29,7 @@ class PrismConfig(PretrainedConfig):
                  mlp_ratio:float=8/3,           # SwiGLU hidden width / d_model (LLaMA convention)
                  rope_base:float=10000.,        # RoPE frequency base
                  conf_head:bool=False,          # add the linear confidence head of §5.2.5
+                 sin_scale:float=0.02,          # amplitude of the double sinusoidal embeddings (matches the token-embedding init std)
                  **kwargs):
         for n, v in (('vocab_size', vocab_size), ('max_len', max_len), ('d_model', d_model), ('n_layers', n_layers), ('n_heads', n_heads)):
             check_range(n, v, 1, integer=True)
@@ -37,6 +38,7 @@ class PrismConfig(PretrainedConfig):
             raise ValueError(f"d_model={d_model} / n_heads={n_heads} must give a head dim divisible by 4")
         self.vocab_size, self.max_len, self.d_model, self.n_layers, self.n_heads = vocab_size, max_len, d_model, n_layers, n_heads
         self.pos, self.mlp_ratio, self.rope_base, self.conf_head = pos, float(mlp_ratio), float(rope_base), bool(conf_head)
+        self.sin_scale = float(sin_scale)
         super().__init__(**kwargs)
     @property
     def bos_id(self) -> int: return self.vocab_size
@@ -130,7 +132,7 @@ class Block(nn.Module):
         x = x + self.o(a.transpose(1, 2).reshape(B, n, -1))
         return x + self.mlp(self.n2(x))
 
-# %% ../../nbs/30_prism.model.ipynb #37d689ae
+# %% ../../nbs/30_prism.model.ipynb #538a0210
 class Prism(nn.Module):
     "Any-order autoregressive transformer (thesis §5.2.1): `forward(tokens, cur_idx, next_idx) -> logits`."
     def __init__(self, config:PrismConfig):
@@ -173,7 +175,7 @@ class Prism(nn.Module):
         x = self.tok(tokens)
         if self.config.pos == 'double_sinusoidal':
             h = self.config.d_model // 2
-            x = x + torch.cat([sinusoidal(cur, h), sinusoidal(nxt, self.config.d_model - h)], -1).to(x.dtype)
+            x = x + self.config.sin_scale * torch.cat([sinusoidal(cur, h), sinusoidal(nxt, self.config.d_model - h)], -1).to(x.dtype)
         new = torch.ones(n, n, dtype=torch.bool, device=x.device).tril() if attn_mask is None else attn_mask.bool()
         if new.dim() == 2: new = new.expand(B, n, n)
         if new.shape != (B, n, n): raise ValueError(f"attn_mask must have shape (n, n) or (B, n, n) = {(B, n, n)}, got {tuple(attn_mask.shape)}")
