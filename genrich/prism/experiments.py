@@ -21,7 +21,7 @@ from .train import TrainConfig, train, fit_confidence_head
 __all__ = ['MARGIN', 'settings', 'make_task', 'get_model', 'accuracy', 'table_5_4', 'table_5_1', 'bidirectional_cost', 'fig_5_5',
            'table_5_2', 'plot_prism_fig_5_5', 'plot_prism_table_5_4', 'decoding_trace', 'reproduce']
 
-# %% ../../nbs/36_prism.experiments.ipynb #40ff39ef
+# %% ../../nbs/36_prism.experiments.ipynb #5374bbab
 def settings(scale:Scale) -> dict:
     "Task sizes, model and training settings for `scale` (quick: CPU minutes; full: thesis sizes, GPU)."
     model = scale.pick(dict(d_model=64, n_layers=2, n_heads=4), dict(d_model=384, n_layers=6, n_heads=6))
@@ -31,17 +31,18 @@ def settings(scale:Scale) -> dict:
                        dict(addition=dict(n_digits=20), pathstar=dict(degree=5, arm_len=5, n_labels=50), sudoku=dict(n_clues=(22, 28))))
     return dict(model=model, train=tc, tasks=tasks, n_train=scale.pick(5000, 100000), n_test=scale.pick(500, 1000),
                 n_train_sudoku=50000,     # thesis §5.3.3; our pure-Python generator needs roughly 0.3 s per puzzle
-                spec_k=(2, 4, 8), sudoku_test_clues=22)
+                spec_k=(2, 4, 8), sudoku_test_clues=22,
+                fig55_blocks=scale.pick((3,), (3, 7)))  # extra addition models trained blockwise (Fig 5.5); b = N is the random-order model
 
 def make_task(name:str, kw:dict):
     return dict(addition=Addition, pathstar=PathStar, sudoku=Sudoku)[name](**kw)
 
-# %% ../../nbs/36_prism.experiments.ipynb #8c9ba4d8
-def get_model(name:str, task, data:dict, model_kw:dict, train_kw:dict, out, *, pos:str='double_rope', order:str='random', conf_head:bool=False, seed:int=0):
+# %% ../../nbs/36_prism.experiments.ipynb #dd79607b
+def get_model(name:str, task, data:dict, model_kw:dict, train_kw:dict, out, *, pos:str='double_rope', order:str='random', block:int|None=None, conf_head:bool=False, seed:int=0):
     "Train (or load the cached) model `name` for `task`; returns `(model, train_record)`."
     d = Path(out)/'checkpoints'/'prism'/name
     mcfg = PrismConfig(vocab_size=task.vocab_size, max_len=task.T, pos=pos, conf_head=conf_head, **model_kw)
-    tcfg = TrainConfig(order=order, seed=seed, **train_kw)
+    tcfg = TrainConfig(order=order, block=block, seed=seed, **train_kw)
     rec_p = d/'train_record.json'
     if rec_p.exists() and (d/'model.safetensors').exists():
         rec = json.loads(rec_p.read_text())
@@ -102,7 +103,7 @@ def table_5_1(scale:Scale, out, prism_add, st:dict|None=None) -> dict:
         r[name] = nll_bound(per_step_loss(m, val, 'random', n_prompt=C, n_orders=2, seed=1), C)
     return r
 
-# %% ../../nbs/36_prism.experiments.ipynb #c6366000
+# %% ../../nbs/36_prism.experiments.ipynb #b8d85481
 @torch.no_grad()
 def bidirectional_cost(model:Prism, prompt, n_new:int, F:int) -> dict:
     "Cost of an MDLM-style sampler: `F` passes, each a full bidirectional forward over all C+N slots."
@@ -113,24 +114,29 @@ def bidirectional_cost(model:Prism, prompt, n_new:int, F:int) -> dict:
     for _ in range(F): model(tok, idx, idx, attn_mask=full)
     return dict(passes=F, tokens_computed=F * T)
 
-def fig_5_5(prism_models:dict, st:dict) -> dict:
-    "Discretized loss vs tokens per pass (measured under the factorization, and Eq. 5.10) and self-speculation points per task."
+def _f55_entry(pm, task, test, st, block=None):
+    C, N = int(test['prompt'][0].sum()), task.T - int(test['prompt'][0].sum())
+    kind = 'random' if block is None else 'blockwise'
+    Lt = per_step_loss(pm, test['x'], kind, n_prompt=C, block=block, n_orders=2, seed=2)[C:]
+    orders = make_order(kind, len(test['x']), task.T, n_prompt=C, block=block, generator=torch.Generator().manual_seed(3))
+    Fs = list(range(N, -(-N // (block or N)) - 1, -1)); tpp, approx, meas = [], [], []
+    for F in Fs:                                   # k = N/F tokens per pass must not exceed the block size (§5.2.4)
+        S, v = optimal_strategy(Lt, F, max_k=block)
+        tpp.append(N / F); approx.append(v)
+        meas.append(float(factorized_loss(pm, test['x'], orders, S[S > 0], C).mean()))
+    spec = {}
+    for k in st['spec_k']:
+        s = sample(pm, test['x'][:, :C], N, order=kind, block=block, method='speculative', k=k, temperature=1.0, seed=k)
+        spec[k] = dict(tokens_per_pass=N / s.row_passes, tokens_per_round=s.accepted_per_round, passes=s.row_passes, loss=meas[0])
+    return dict(L_t=Lt.tolist(), curve=dict(tokens_per_pass=tpp, loss=meas, loss_eq_5_10=approx), spec=spec, block=block or N)
+
+def fig_5_5(prism_models:dict, st:dict, block_models:dict|None=None) -> dict:
+    "Discretized loss vs tokens per pass (measured under the factorization, and Eq. 5.10) and self-speculation points."
     out = {}
     for tname, (pm, task, data, test) in prism_models.items():
-        C, N = int(test['prompt'][0].sum()), task.T - int(test['prompt'][0].sum())
-        Lt = per_step_loss(pm, test['x'], 'random', n_prompt=C, n_orders=2, seed=2)[C:]
-        orders = make_order('random', len(test['x']), task.T, n_prompt=C, generator=torch.Generator().manual_seed(3))
-        Fs = list(range(N, 0, -1)); tpp, approx, meas = [], [], []
-        for F in Fs:
-            S, v = optimal_strategy(Lt, F)
-            tpp.append(N / F); approx.append(v)
-            meas.append(float(factorized_loss(pm, test['x'], orders, S[S > 0], C).mean()))
-        curve = dict(tokens_per_pass=tpp, loss=meas, loss_eq_5_10=approx)
-        spec = {}
-        for k in st['spec_k']:
-            s = sample(pm, test['x'][:, :C], N, order='random', method='speculative', k=k, temperature=1.0, seed=k)
-            spec[k] = dict(tokens_per_pass=N / s.row_passes, tokens_per_round=s.accepted_per_round, passes=s.row_passes, loss=meas[0])
-        out[tname] = dict(L_t=Lt.tolist(), curve=curve, spec=spec)
+        out[tname] = dict(group=tname, **_f55_entry(pm, task, test, st))
+    for name, (pm, task, data, test, b) in (block_models or {}).items():
+        out[name] = dict(group=name.split('_b')[0], **_f55_entry(pm, task, test, st, b))
     return out
 
 def table_5_2(prism_add, st:dict) -> dict:
@@ -152,17 +158,22 @@ def table_5_2(prism_add, st:dict) -> dict:
         run(f'Prism self-speculative (k={k})', seq(method='speculative', k=k), dict(passes=None, tokens_computed=None))
     return dict(C=C, N=N, n_sequences=len(pr), rows=rows)
 
-# %% ../../nbs/36_prism.experiments.ipynb #16dd54d4
+# %% ../../nbs/36_prism.experiments.ipynb #1dad5c2f
 def plot_prism_fig_5_5(record:dict):
-    "Fig 5.5 from a saved record: discretized loss vs tokens per pass, stars for self-speculation."
+    "Fig 5.5 from a saved record: discretized loss vs tokens per pass per block size b, stars for self-speculation."
     import matplotlib.pyplot as plt
     f55 = record['numbers']['fig_5_5']
-    fig, axs = plt.subplots(1, len(f55), figsize=(5 * len(f55), 3.5), squeeze=False)
-    for ax, (tname, r) in zip(axs[0], f55.items()):
-        plot_discretized({f'Prism ({tname}), measured': (r['curve']['tokens_per_pass'], r['curve']['loss']),
-                          f'Prism ({tname}), Eq. 5.10': (r['curve']['tokens_per_pass'], r['curve']['loss_eq_5_10'])},
-                         {f'k={k}': (v['tokens_per_pass'], v['loss']) for k, v in r['spec'].items()}, ax=ax)
-        ax.set_title(f'Fig 5.5 ({tname}): discretized loss vs tokens per pass')
+    groups = list(dict.fromkeys(r.get('group', k) for k, r in f55.items()))
+    fig, axs = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 3.8), squeeze=False)
+    for ax, g in zip(axs[0], groups):
+        for i, r in enumerate(r for k, r in f55.items() if r.get('group', k) == g):
+            c = f'C{i}'; cu = r['curve']
+            ax.plot(cu['tokens_per_pass'], cu['loss'], 'o-', color=c, ms=3, label=f"b={r['block']}: measured")
+            ax.plot(cu['tokens_per_pass'], cu['loss_eq_5_10'], ':', color=c, label=f"b={r['block']}: Eq. 5.10")
+            for k, v in r['spec'].items(): ax.plot([v['tokens_per_pass']], [v['loss']], '*', color=c, ms=11)
+        ax.set(xscale='log', xlabel='tokens per sequential forward pass', ylabel='loss (nats / answer)',
+               title=f'Fig 5.5 ({g}); stars: self-speculative k={",".join(map(str, r["spec"]))}')
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -191,7 +202,7 @@ def decoding_trace(model:Prism, task, x_row, prompt_row, order='confidence', met
     step[s.order[0, C:]] = torch.arange(1, x.shape[1] - C + 1)
     return dict(tokens=s.tokens[0].tolist(), step=step.tolist(), correct=bool(exact_match(s.tokens, x, pm)[0]))
 
-# %% ../../nbs/36_prism.experiments.ipynb #31db44de
+# %% ../../nbs/36_prism.experiments.ipynb #0fad0246
 MARGIN = 10.   # accuracy points: differences smaller than this (about 4 binomial s.e. at n=500) are not claimed
 
 def _claims(n:dict, st:dict) -> list:
@@ -217,11 +228,20 @@ def _claims(n:dict, st:dict) -> list:
     rows.append(('Table 5.1: Double RoPE beats double sinusoidal (val. loss 3.70 vs 4.06 on text; here: addition NLL bound, nats/answer)',
                  f"RoPE {t51['Double RoPE']:.3f} vs sinusoidal {t51['Double Sinusoidal']:.3f}", t51['Double RoPE'] < t51['Double Sinusoidal']))
     for tk, r in n['fig_5_5'].items():
+        if r.get('group', tk) != tk: continue            # block-size variants: covered by the claim above
         best = max(v['tokens_per_pass'] for v in r['spec'].values())
         cur = r['curve']; exact = cur['loss'][0]
         disc = np.interp(best, cur['tokens_per_pass'], cur['loss'])
         rows.append((f'Fig 5.5: self-speculation (no discretization error) beats parallel sampling at the same tokens/pass ({tk})',
                      f"spec. {best:.2f} tokens/pass at loss {exact:.3f} nats/answer; parallel (measured) at that rate {disc:.3f}", bool(disc > exact + 0.01)))
+    add = {r['block']: r['curve'] for k, r in n['fig_5_5'].items() if r.get('group', k) == 'addition'}
+    if len(add) >= 2:
+        def err(cu, kk):                                  # discretization error at kk tokens per pass
+            return float(np.interp(kk, cu['tokens_per_pass'], cu['loss']) - cu['loss'][0])
+        lo, hi = min(add), max(add)
+        kk = min(lo, max(add[lo]['tokens_per_pass']))
+        rows.append((f'Fig 5.5: larger block size b gives less discretization error at the same tokens/pass (addition, b={lo} vs b={hi}, at {kk:g} tokens/pass)',
+                     f"error b={lo}: {err(add[lo], kk):.3f}, b={hi}: {err(add[hi], kk):.3f} nats/answer", err(add[hi], kk) < err(add[lo], kk)))
     t52 = n['table_5_2']['rows']
     ar = t52['Autoregressive (sequential, KV cache)']; sp = min((v for k, v in t52.items() if 'speculative' in k), key=lambda v: v['passes'])
     rows.append(('Table 5.2: Prism parallel costs C+2N-F slots in F passes (exactly C+2N-F+1-m_F, m_F = last group size); bidirectional F(C+N); AR N passes, C+N',
@@ -239,7 +259,10 @@ def reproduce(scale:Scale, out, *, overrides:dict|None=None) -> str:
         t54 = table_5_4(scale, out, st)
         prism_models = {k.replace('_prism', ''): v for k, v in t54['models'].items() if k.endswith('_prism')}
         t51 = table_5_1(scale, out, prism_models['addition'], st)
-        f55 = fig_5_5(prism_models, st)
+        pa, ta, da, te = prism_models['addition']
+        blocks = {f'addition_b{b}': (get_model(f'addition_prism_b{b}', ta, da, st['model'], st['train'], out, order='blockwise', block=b)[0], ta, da, te, b)
+                  for b in st['fig55_blocks'] if b < ta.T - ta.n_prompt}
+        f55 = fig_5_5(prism_models, st, blocks)
         t52 = table_5_2(prism_models['addition'], st)
     numbers = dict(table_5_4=t54['table'], table_5_1=t51, fig_5_5=f55, table_5_2=t52)
     cfg = {k: v for k, v in st.items()}; cfg['scale'] = scale.name
