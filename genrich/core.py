@@ -182,11 +182,11 @@ def save_fig(fig, name:str, out=None, *, dpi:int=120) -> Path:
     _, figs = out_dirs(out)
     return atomic_write_bytes(figs/f'{name}.png', buf.getvalue())
 
-# %% ../nbs/00_core.ipynb #8b9551c8
+# %% ../nbs/00_core.ipynb #980fbfa4
 def progress(iterable=None, *, desc:str|None=None, total:int|None=None, leave:bool=False, **kwargs):
     "A `tqdm` progress bar over `iterable`, disabled when `$GENRICH_PROGRESS` is `0`."
     from tqdm.auto import tqdm
-    disable = os.environ.get('GENRICH_PROGRESS', '1') == '0' or kwargs.pop('disable', False)
+    disable = kwargs.pop('disable', False) or os.environ.get('GENRICH_PROGRESS', '1') == '0'
     return tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, dynamic_ncols=True, **kwargs)
 
 # %% ../nbs/00_core.ipynb #08686f0e

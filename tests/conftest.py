@@ -5,6 +5,8 @@ os.environ['TRANSFORMERS_OFFLINE'] = '1'
 os.environ.setdefault('MPLBACKEND', 'Agg')
 os.environ.setdefault('GENRICH_PROGRESS', '0')
 import pytest
+import torch
+torch.set_num_threads(1)   # many tiny models: one thread each is faster on a shared 2-core machine
 
 def pytest_collection_modifyitems(config, items):
     "Skip tests marked `gpu` when CUDA is not available."

@@ -52,3 +52,9 @@ def test_check_range_messages(kw, msg):
 
 def test_scale_rejects_unknown():
     with pytest.raises(ValueError, match="scale='medium'"): core.Scale('medium')
+
+def test_progress_env_and_disable_kwarg(monkeypatch):
+    monkeypatch.setenv('GENRICH_PROGRESS', '0')
+    assert core.progress(range(3), disable=False).disable    # no TypeError, and the environment wins
+    monkeypatch.delenv('GENRICH_PROGRESS')
+    assert core.progress(range(3), disable=True).disable
