@@ -185,16 +185,18 @@ class ShiftClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = hist
         return self
 
-# %% ../nbs/15_discriminative.ipynb #7d0f2ea8
+# %% ../nbs/15_discriminative.ipynb #43860a05
 def input_kind(x) -> str:
     "`'text'` for a sequence of strings, `'image'` for a 3-D/4-D array, `'vector'` for a 2-D array."
     if isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.dtype.kind in 'OUS'):
         if len(x) and not all(isinstance(t, str) for t in x): raise TypeError("x mixes strings and other objects; give all strings or an array")
         return 'text'
-    a = np.asarray(x)
-    if a.ndim in (3, 4): return 'image'
-    if a.ndim == 2: return 'vector'
-    raise ValueError(f"x must be a list of strings, an (N, d) array or an (N, C, H, W) image array; got shape {a.shape}")
+    if not isinstance(x, np.ndarray) and hasattr(x, '__getitem__') and len(x):   # a lazy sequence (e.g. wilds.ImageFiles): look at one item
+        nd = np.asarray(x[0]).ndim + 1; shape = ('N', *np.asarray(x[0]).shape)
+    else: a = np.asarray(x); nd, shape = a.ndim, a.shape
+    if nd in (3, 4): return 'image'
+    if nd == 2: return 'vector'
+    raise ValueError(f"x must be a list of strings, an (N, d) array or an (N, C, H, W) image array; got shape {tuple(shape)}")
 
 def as_images(x) -> torch.Tensor:
     "A float `(N, C, H, W)` tensor from `(N, H, W)`, `(N, H, W, C)` or `(N, C, H, W)`; uint8 is scaled to [0, 1]."
