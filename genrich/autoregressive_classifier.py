@@ -82,7 +82,7 @@ def _sequence(self, toks:list[int], c:int) -> list[int]:
 
 AutoregressiveClassifier._tokens, AutoregressiveClassifier._sequence = _tokens, _sequence
 
-# %% ../nbs/16_autoregressive_classifier.ipynb #ab55a91b
+# %% ../nbs/16_autoregressive_classifier.ipynb #8ce6dd33
 @torch.no_grad()
 def log_likelihoods(self, x, *, batched:bool=True) -> np.ndarray:
     "`(n, C)` array of log p(x | y=c) (Eq. 4.2), from one forward pass per batch (`batched`) or a per-class loop."
@@ -118,14 +118,19 @@ def _logits(self, x) -> torch.Tensor:
     for s in range(0, len(toks), self.eval_batch_size):
         seqs = [[WordTokenizer.bos_id] + t for t in toks[s:s + self.eval_batch_size]]
         ids, mask = pad_batch(seqs)
-        logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits.float().cpu()
-        last = logits[torch.arange(len(seqs)), mask.sum(1) - 1]                  # the position that predicts [y]
-        out[s:s + len(seqs)] = torch.log_softmax(last[:, self.class_token_ids_], -1).double()
+        logits = self._class_logits(ids.to(dev), mask.to(dev), (mask.sum(1) - 1).to(dev))   # the position that predicts [y]
+        out[s:s + len(seqs)] = torch.log_softmax(logits.float().cpu(), -1).double()
     return out
 
-AutoregressiveClassifier.log_likelihoods, AutoregressiveClassifier._logits = log_likelihoods, _logits
+def _class_logits(self, ids, mask, pos) -> torch.Tensor:
+    "Logits of the C class tokens at positions `pos` (one per row): the LM head restricted to the class tokens."
+    h = self.model_.model(input_ids=ids, attention_mask=mask).last_hidden_state
+    h = h[torch.arange(len(ids), device=h.device), pos]
+    return F.linear(h, self.model_.lm_head.weight[self.class_token_ids_.to(h.device)])
 
-# %% ../nbs/16_autoregressive_classifier.ipynb #52550a4b
+AutoregressiveClassifier.log_likelihoods, AutoregressiveClassifier._logits, AutoregressiveClassifier._class_logits = log_likelihoods, _logits, _class_logits
+
+# %% ../nbs/16_autoregressive_classifier.ipynb #c7445b36
 def _fit(self, train, y, val):
     self.tokenizer_ = WordTokenizer(self.min_freq).fit(train.x)
     toks = self._tokens(train.x)
@@ -134,15 +139,14 @@ def _fit(self, train, y, val):
     self.log_prior_ = np.log(np.bincount(y, minlength=C) / len(y))
     self.model_ = llama(len(self.tokenizer_) + C, hidden_size=self.hidden_size, num_layers=self.num_layers, num_heads=self.num_heads,
                         intermediate_size=self.intermediate_size, max_length=self.max_length, dropout=self.dropout).to(self.device_)
-    seqs, dev, cls_ids = [self._sequence(t, c) for t, c in zip(toks, y)], self.device_, self.class_token_ids_.to(self.device_)
+    seqs, dev = [self._sequence(t, c) for t, c in zip(toks, y)], self.device_
     Y = torch.as_tensor(y)
     def loss_fn(b):
         ids, mask = pad_batch([seqs[i] for i in b]); ids, mask = ids.to(dev), mask.to(dev)
         if self.objective != 'discriminative':
             return -token_logprobs(self.model_, ids, mask).sum() / mask[:, 1:].sum()
-        logits = self.model_(input_ids=ids, attention_mask=mask).logits
-        last = logits[torch.arange(len(b), device=dev), mask.sum(1) - 2]     # position of the last word predicts [y]
-        return F.cross_entropy(last[:, cls_ids], Y[b].to(dev))
+        logits = self._class_logits(ids, mask, mask.sum(1) - 2)              # the last word's position predicts [y]
+        return F.cross_entropy(logits, Y[b].to(dev))
     self._train([self.model_], loss_fn, len(y), epochs=self.epochs, val=val, desc=f'AR {self.objective}')
     return self
 

@@ -86,3 +86,12 @@ def test_bad_inputs(fitted):
     with pytest.raises(ValueError, match='g has shape'): AutoregressiveClassifier(epochs=1).fit(mism)
     with pytest.raises(ValueError, match='divisible'): AutoregressiveClassifier(hidden_size=30, num_heads=4).fit(va)
     with pytest.raises(TypeError, match='list of strings'): clfs['generative'].predict(np.zeros((3, 2)))
+
+def test_class_head_equals_full_lm_logits(fitted):
+    "The restricted head used for p(y|x) equals the full LM's logits at the class tokens."
+    clf = fitted[0]['class_last']
+    ids = torch.tensor([[2] + clf.tokenizer_.encode('the plot was good , actor')])
+    with torch.no_grad():
+        full = clf.model_(input_ids=ids).logits[0, -1, clf.class_token_ids_]
+        head = clf._class_logits(ids, torch.ones_like(ids), torch.tensor([ids.shape[1] - 1]))[0]
+    torch.testing.assert_close(head, full, rtol=1e-5, atol=1e-5)
