@@ -14,8 +14,8 @@ from .core import ShiftSplit, check_choice, check_range, atomic_write_text
 from .discriminative import ShiftClassifier, WordTokenizer, pad_batch, input_kind
 
 # %% auto #0
-__all__ = ['AR_OBJECTIVES', 'token_logprobs', 'llama', 'AutoregressiveClassifier', 'log_likelihoods', 'save_pretrained',
-           'from_pretrained']
+__all__ = ['AR_OBJECTIVES', 'token_logprobs', 'llama', 'AutoregressiveClassifier', 'log_likelihoods', 'example_losses',
+           'save_pretrained', 'from_pretrained']
 
 # %% ../nbs/16_autoregressive_classifier.ipynb #b36e0cd2
 def token_logprobs(model, ids:torch.Tensor, mask:torch.Tensor) -> torch.Tensor:
@@ -152,7 +152,19 @@ def _fit(self, train, y, val):
 
 AutoregressiveClassifier._fit = _fit
 
-# %% ../nbs/16_autoregressive_classifier.ipynb #35e3efa4
+# %% ../nbs/16_autoregressive_classifier.ipynb #245088f5
+def example_losses(self, x, y) -> torch.Tensor:
+    "Per-example training loss on texts `x` with labels `y`, with gradients."
+    from genrich.discriminative import label_index
+    toks, yi, dev = self._tokens(x), label_index(self.classes_, y, 'y'), self.device_
+    ids, mask = pad_batch([self._sequence(t, c) for t, c in zip(toks, yi)]); ids, mask = ids.to(dev), mask.to(dev)
+    if self.objective == 'discriminative':
+        return F.cross_entropy(self._class_logits(ids, mask, mask.sum(1) - 2), torch.as_tensor(yi, device=dev), reduction='none')
+    return -token_logprobs(self.model_, ids, mask).sum(1) / mask[:, 1:].sum(1)
+
+AutoregressiveClassifier.example_losses = example_losses
+
+# %% ../nbs/16_autoregressive_classifier.ipynb #8776a0ed
 def save_pretrained(self, path) -> Path:
     "Save the model, tokenizer and estimator state to the folder `path`."
     self._check_fitted(); path = Path(path); path.mkdir(parents=True, exist_ok=True)

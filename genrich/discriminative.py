@@ -20,7 +20,7 @@ from .metrics import accuracy, class_balanced_accuracy, group_accuracies
 # %% auto #0
 __all__ = ['DISCRIMINATIVE_METHODS', 'ARCHS', 'check_split', 'label_index', 'WordTokenizer', 'pad_batch', 'BasicBlock', 'ResNet',
            'MLP', 'text_encoder', 'ShiftClassifier', 'input_kind', 'as_images', 'DiscriminativeClassifier',
-           'select_best']
+           'GroupGradNorms', 'select_best']
 
 # %% ../nbs/15_discriminative.ipynb #1427f31f
 def check_split(split, name:str='train') -> ShiftSplit:
@@ -121,7 +121,7 @@ def text_encoder(vocab_size:int, num_classes:int, *, dim:int=64, n_layers:int=2,
                            seq_classif_dropout=dropout, num_labels=num_classes, pad_token_id=0)
     return DistilBertForSequenceClassification(cfg)
 
-# %% ../nbs/15_discriminative.ipynb #1640020b
+# %% ../nbs/15_discriminative.ipynb #b3a27044
 class ShiftClassifier(ClassifierMixin, BaseEstimator):
     "Base class of the chapter-4 classifiers: `fit(train, val)`, `predict`, `predict_proba`, `classes_`."
     def fit(self, train:ShiftSplit, val:ShiftSplit|None=None):
@@ -177,6 +177,7 @@ class ShiftClassifier(ClassifierMixin, BaseEstimator):
                 if rec['val_class_balanced_accuracy'] > best:
                     best, best_state = rec['val_class_balanced_accuracy'], [copy.deepcopy(m.state_dict()) for m in modules]
                     self.best_epoch_ = ep + 1
+            for cb in getattr(self, 'callbacks', None) or (): rec.update(cb(self, ep + 1) or {})
             hist.append(rec)
         if best_state is not None:
             for m, s in zip(modules, best_state): m.load_state_dict(s)
@@ -316,7 +317,39 @@ def _fit(self, train, y, val):
 
 DiscriminativeClassifier._fit = _fit
 
-# %% ../nbs/15_discriminative.ipynb #b48421bb
+# %% ../nbs/15_discriminative.ipynb #75938003
+def _take(x, idx):
+    "Items `idx` of a list, array or lazy sequence, keeping its kind."
+    return [x[i] for i in idx] if isinstance(x, (list, tuple)) else x[np.asarray(idx)]
+
+def _example_losses(self, x, y) -> torch.Tensor:
+    "Per-example training loss (cross-entropy of the classifier) on inputs `x` with labels `y`, with gradients."
+    yi = torch.as_tensor(label_index(self.classes_, y, 'y')).to(self.device_)
+    return F.cross_entropy(_forward(self, self.model_, self._encode(x)), yi, reduction='none')
+
+DiscriminativeClassifier.example_losses = _example_losses
+
+class GroupGradNorms:
+    "Callback: mean per-example gradient norm of each group of `split` after every epoch (Fig 4.3)."
+    def __init__(self, split:ShiftSplit, n_per_group:int=32, seed:int=0):
+        r = np.random.default_rng(seed); check_split(split, 'split')
+        self.split, self.groups = split, sorted(np.unique(split.g).tolist())
+        self.idx = {g: r.permutation(np.flatnonzero(split.g == g))[:n_per_group] for g in self.groups}
+        self.norms = []                                     # (epochs, groups)
+    def __call__(self, clf, epoch:int) -> dict:
+        params = [p for p in clf.model_.parameters() if p.requires_grad]
+        row = []
+        for g in self.groups:
+            ns = []
+            for i in self.idx[g]:
+                loss = clf.example_losses(_take(self.split.x, [i]), self.split.y[[i]])[0]
+                grads = torch.autograd.grad(loss, params, allow_unused=True)
+                ns.append(float(torch.sqrt(sum((gr.double() ** 2).sum() for gr in grads if gr is not None))))
+            row.append(float(np.mean(ns)))
+        self.norms.append(row)
+        return {f'grad_norm_group_{g}': v for g, v in zip(self.groups, row)}
+
+# %% ../nbs/15_discriminative.ipynb #f317e545
 def select_best(make, grid, train:ShiftSplit, val:ShiftSplit):
     "Fit `make(**params)` for each `params` in `grid`; return `(best_estimator, [(params, val_cb_acc, estimator)...])`."
     check_split(train, 'train'); check_split(val, 'val')

@@ -32,7 +32,10 @@ def test_tiny_run_claims_figure_and_resume(tmp_path):
     save_result('generative_classifiers', {'runs': st['runs'], 'split_sizes': st['split_sizes']}, config=st['config'], out=tmp_path)
     rec = load_result('generative_classifiers', out=tmp_path)
     claims = T.text_shift_claims(rec)
-    assert len(claims) == 5 and all(c[2].split()[0] in ('yes', 'no') for c in claims)
+    assert len(claims) == 6 and all(c[2].split()[0] in ('yes', 'no') for c in claims)
+    for m in T.GRAD_NORM_METHODS:                                  # Fig 4.3: one row of group gradient norms per epoch
+        assert np.array(runs[m]['grad_norms']).shape == (1, 4) and min(runs[m]['grad_norms'][0]) > 0
+    assert set(T.grad_norm_curves(rec)) == set(T.GRAD_NORM_METHODS) and T.grad_norm_curves(rec)['ERM'][0] == [1.0]
     r = T._mean_runs(rec)
     assert (claims[0][2].startswith('yes')) == (r[T.GEN]['wg'] > max(r[m]['wg'] for m in T.DISC))
     T.plot_generative_classifiers(rec)
