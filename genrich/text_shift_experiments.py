@@ -95,7 +95,7 @@ def _run_all(cfg, splits, state, part, methods):
             print(f"seed {seed} {name:24s} ID {runs[name]['id_accuracy']:.3f}  WG {runs[name]['worst_group_accuracy']:.3f}  ({runs[name]['fit_s']:.0f}s)")
             if part: atomic_write_text(part, json.dumps(state, default=float))
 
-# %% ../nbs/17_text_shift_experiments.ipynb #086f7f60
+# %% ../nbs/17_text_shift_experiments.ipynb #47643f62
 GROUP_NAMES = {0: 'neg, other', 1: 'neg, review', 2: 'pos, other', 3: 'pos, review'}
 METHOD_ORDER = ('ERM', 'LfF', 'JTT', 'RWY/DFR', 'AR p(y|x)', 'AR p(x) and p(y|x)', 'AR p(x|y) (generative)')
 
@@ -143,7 +143,7 @@ def plot_generative_classifiers(record:dict):
         for m, (maj, mino) in gn.items():
             ep = np.arange(1, len(maj) + 1); c = palette.get(m, '0.3')
             axes[2].plot(ep, maj, '-o', color=c, label=f'{m}: majority'); axes[2].plot(ep, mino, '--s', color=c, label=f'{m}: minority')
-        axes[2].set_xlabel('epoch'); axes[2].set_ylabel('gradient norm / majority norm at epoch 1')
+        axes[2].set_xticks(ep); axes[2].set_xlabel('epoch'); axes[2].set_ylabel('gradient norm / majority norm at epoch 1')
         axes[2].set_title('per-example gradient norms on training groups (Fig 4.3)'); axes[2].legend(fontsize=7)
     fig.tight_layout()
     return fig
