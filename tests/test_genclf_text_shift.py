@@ -22,7 +22,8 @@ def tiny_cfg():
 def test_tiny_run_claims_figure_and_resume(tmp_path):
     st = T.run_text_shift(Scale('quick'), tmp_path, cfg=tiny_cfg(), df=DF)
     runs = st['runs']['0']
-    assert set(runs) == set(T.text_shift_methods(tiny_cfg()))
+    assert set(runs) == set(T.text_shift_methods(tiny_cfg())) | set(T.sweep_methods(tiny_cfg()))
+    assert [h['epoch'] for h in runs[T.GEN_NAME]['history'] if 'ckpt_worst_group_accuracy' in h] == [1]   # Fig 4.2 checkpoints
     for name, v in runs.items():
         assert 0 <= v['worst_group_accuracy'] <= v['test_accuracy'] <= 1
         assert v['worst_group_accuracy'] == min(v['group_accuracies'].values())
@@ -32,7 +33,12 @@ def test_tiny_run_claims_figure_and_resume(tmp_path):
     save_result('generative_classifiers', {'runs': st['runs'], 'split_sizes': st['split_sizes']}, config=st['config'], out=tmp_path)
     rec = load_result('generative_classifiers', out=tmp_path)
     claims = T.text_shift_claims(rec)
-    assert len(claims) == 6 and all(c[2].split()[0] in ('yes', 'no') for c in claims)
+    assert len(claims) in (6, 7) and all(c[2].split()[0] in ('yes', 'no') for c in claims)
+    er = T.text_effective_robustness(rec)
+    if er is not None:                                             # residual = measured minus the fitted line, by hand
+        from scipy.special import expit, logit
+        pred = expit(er['slope'] * logit(er['ckpt_id'][0]) + er['intercept'])
+        assert er['residuals'][0] == pytest.approx(er['ckpt_wg'][0] - pred, abs=1e-6)
     for m in T.GRAD_NORM_METHODS:                                  # Fig 4.3: one row of group gradient norms per epoch
         assert np.array(runs[m]['grad_norms']).shape == (1, 4) and min(runs[m]['grad_norms'][0]) > 0
     assert set(T.grad_norm_curves(rec)) == set(T.GRAD_NORM_METHODS) and T.grad_norm_curves(rec)['ERM'][0] == [1.0]
