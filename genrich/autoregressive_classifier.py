@@ -14,8 +14,7 @@ from .core import ShiftSplit, check_choice, check_range, atomic_write_text
 from .discriminative import ShiftClassifier, WordTokenizer, pad_batch, input_kind
 
 # %% auto #0
-__all__ = ['AR_OBJECTIVES', 'token_logprobs', 'llama', 'AutoregressiveClassifier', 'log_likelihoods', 'example_losses',
-           'save_pretrained', 'from_pretrained']
+__all__ = ['AR_OBJECTIVES', 'token_logprobs', 'llama', 'AutoregressiveClassifier']
 
 # %% ../nbs/16_autoregressive_classifier.ipynb #b36e0cd2
 def token_logprobs(model, ids:torch.Tensor, mask:torch.Tensor) -> torch.Tensor:
@@ -82,9 +81,9 @@ def _sequence(self, toks:list[int], c:int) -> list[int]:
 
 AutoregressiveClassifier._tokens, AutoregressiveClassifier._sequence = _tokens, _sequence
 
-# %% ../nbs/16_autoregressive_classifier.ipynb #8ce6dd33
+# %% ../nbs/16_autoregressive_classifier.ipynb #90de82d3
 @torch.no_grad()
-def log_likelihoods(self, x, *, batched:bool=True) -> np.ndarray:
+def _log_likelihoods(self, x, *, batched:bool=True) -> np.ndarray:
     "`(n, C)` array of log p(x | y=c) (Eq. 4.2), from one forward pass per batch (`batched`) or a per-class loop."
     self._check_fitted()
     if self.objective != 'generative': raise ValueError(f"log_likelihoods needs objective='generative', this model has {self.objective!r}")
@@ -128,7 +127,7 @@ def _class_logits(self, ids, mask, pos) -> torch.Tensor:
     h = h[torch.arange(len(ids), device=h.device), pos]
     return F.linear(h, self.model_.lm_head.weight[self.class_token_ids_.to(h.device)])
 
-AutoregressiveClassifier.log_likelihoods, AutoregressiveClassifier._logits, AutoregressiveClassifier._class_logits = log_likelihoods, _logits, _class_logits
+AutoregressiveClassifier.log_likelihoods, AutoregressiveClassifier._logits, AutoregressiveClassifier._class_logits = _log_likelihoods, _logits, _class_logits
 
 # %% ../nbs/16_autoregressive_classifier.ipynb #c7445b36
 def _fit(self, train, y, val):
@@ -152,8 +151,8 @@ def _fit(self, train, y, val):
 
 AutoregressiveClassifier._fit = _fit
 
-# %% ../nbs/16_autoregressive_classifier.ipynb #245088f5
-def example_losses(self, x, y) -> torch.Tensor:
+# %% ../nbs/16_autoregressive_classifier.ipynb #051e184e
+def _example_losses(self, x, y) -> torch.Tensor:
     "Per-example training loss on texts `x` with labels `y`, with gradients."
     from genrich.discriminative import label_index
     toks, yi, dev = self._tokens(x), label_index(self.classes_, y, 'y'), self.device_
@@ -162,10 +161,10 @@ def example_losses(self, x, y) -> torch.Tensor:
         return F.cross_entropy(self._class_logits(ids, mask, mask.sum(1) - 2), torch.as_tensor(yi, device=dev), reduction='none')
     return -token_logprobs(self.model_, ids, mask).sum(1) / mask[:, 1:].sum(1)
 
-AutoregressiveClassifier.example_losses = example_losses
+AutoregressiveClassifier.example_losses = _example_losses
 
-# %% ../nbs/16_autoregressive_classifier.ipynb #8776a0ed
-def save_pretrained(self, path) -> Path:
+# %% ../nbs/16_autoregressive_classifier.ipynb #c6b05768
+def _save_pretrained(self, path) -> Path:
     "Save the model, tokenizer and estimator state to the folder `path`."
     self._check_fitted(); path = Path(path); path.mkdir(parents=True, exist_ok=True)
     self.model_.save_pretrained(path); self.tokenizer_.save(path/'tokenizer.json')
@@ -175,7 +174,7 @@ def save_pretrained(self, path) -> Path:
     return path
 
 @classmethod
-def from_pretrained(cls, path, device:str|None=None):
+def _from_pretrained(cls, path, device:str|None=None):
     "Load an `AutoregressiveClassifier` saved with `save_pretrained`."
     from genrich.core import get_device
     path = Path(path)
@@ -188,4 +187,4 @@ def from_pretrained(cls, path, device:str|None=None):
     self.model_ = LlamaForCausalLM.from_pretrained(path).to(self.device_).eval()
     return self
 
-AutoregressiveClassifier.save_pretrained, AutoregressiveClassifier.from_pretrained = save_pretrained, from_pretrained
+AutoregressiveClassifier.save_pretrained, AutoregressiveClassifier.from_pretrained = _save_pretrained, _from_pretrained
