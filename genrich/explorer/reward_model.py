@@ -34,21 +34,22 @@ def gp_log_marginal_likelihood(theta, D, y):
     grad = [0.5*(W*Kf).sum(), 0.5*(W*Kf*D).sum()/(l*l), 0.5*s2*torch.diagonal(W).sum()]
     return float(lml), np.array([float(g) for g in grad])
 
-# %% ../../nbs/41_explorer.reward_model.ipynb #7f955682
+# %% ../../nbs/41_explorer.reward_model.ipynb #828f2fc6
 class ConceptGPR(RegressorMixin, BaseEstimator):
     "Exact GP regression of concept rewards on concept embeddings (§2.1.5); RBF kernel + noise, fitted by marginal likelihood."
     def __init__(self, *, amplitude=1.0, length_scale=1.0, noise=0.1,     # initial (or fixed) a, l, sigma_n^2
                  amplitude_bounds=(1e-3, 1e3), length_scale_bounds=(1e-2, 1e2), noise_bounds=(1e-5, 1e1),
                  optimize=True,          # fit the three hyperparameters by marginal likelihood
                  normalize_y=True,       # standardise rewards before fitting (scikit-learn's normalize_y)
-                 chunk_size=8192,        # query rows per prediction chunk: memory ~ chunk_size * n_obs * 8 bytes
+                 chunk_size=4096,        # query rows per prediction chunk: work memory ~ chunk_size * n_obs * 20 bytes
                  precision='mixed'):     # 'mixed' (fast, checked to 1e-4) or 'float64'
         self.amplitude, self.length_scale, self.noise = amplitude, length_scale, noise
         self.amplitude_bounds, self.length_scale_bounds, self.noise_bounds = amplitude_bounds, length_scale_bounds, noise_bounds
         self.optimize, self.normalize_y, self.chunk_size, self.precision = optimize, normalize_y, chunk_size, precision
 
     def _check_X(self, X, name):
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        if X.dtype not in (np.float32, np.float64): X = X.astype(np.float64)   # float32 inputs are not copied
         if X.ndim != 2 or X.shape[0] == 0: raise ValueError(f"{name} must be a non-empty 2-d array (n, d), got shape {X.shape}")
         check_finite(name, X)
         if hasattr(self, 'n_features_in_') and X.shape[1] != self.n_features_in_:
@@ -66,7 +67,7 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         X = self._check_X(X, 'X'); y = np.asarray(y, dtype=np.float64).ravel(); check_finite('y', y)
         if len(y) != len(X): raise ValueError(f"X has {len(X)} rows but y has {len(y)} values")
         self.y_mean_, self.y_std_ = (y.mean(), y.std() or 1.0) if self.normalize_y else (0.0, 1.0)
-        self.X_train_ = torch.from_numpy(X); yt = torch.from_numpy((y - self.y_mean_)/self.y_std_)
+        self.X_train_ = torch.from_numpy(X.astype(np.float64)); yt = torch.from_numpy((y - self.y_mean_)/self.y_std_)
         D = sq_dists(self.X_train_, self.X_train_)
         theta = np.log([self.amplitude, self.length_scale, self.noise])
         if self.optimize:
@@ -74,34 +75,60 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
             neg = lambda t: tuple(-v for v in gp_log_marginal_likelihood(t, D, yt))
             theta = minimize(neg, np.clip(theta, bounds[:, 0], bounds[:, 1]), jac=True, method='L-BFGS-B', bounds=bounds).x
         self.amplitude_, self.length_scale_, self.noise_ = np.exp(theta)
-        self.log_marginal_likelihood_value_ = gp_log_marginal_likelihood(theta, D, yt)[0]
         Ky = self.amplitude_*torch.exp(-D/(2*self.length_scale_**2)) + self.noise_*torch.eye(len(y), dtype=D.dtype)
         self.L_ = torch.linalg.cholesky(Ky); self.alpha_ = torch.cholesky_solve(yt[:, None], self.L_)[:, 0]
+        self.log_marginal_likelihood_value_ = float(-0.5*(yt @ self.alpha_) - torch.log(torch.diagonal(self.L_)).sum() - 0.5*len(y)*np.log(2*np.pi))
         self.n_features_in_ = X.shape[1]
-        kappa = (self.amplitude_*len(y) + self.noise_)/self.noise_
-        self.variance_dtype_ = 'float32' if self.precision == 'mixed' and np.sqrt(kappa)*np.finfo(np.float32).eps <= 1e-4 else 'float64'
+        self.kernel_dtype_ = self.variance_dtype_ = 'float64'
         if self.precision == 'mixed':
-            self._Xt32, self._L32 = self.X_train_.float(), self.L_.float()
+            self._Xt32 = self.X_train_.float()
+            self._W32 = torch.linalg.solve_triangular(self.L_, torch.eye(len(y), dtype=D.dtype), upper=False).float()
+            self._choose_precision()
         return self
+
+    def _choose_precision(self, tol=2e-5):
+        "Use float32 for the kernel values and/or the variance solve only where it moves mu/sigma by <= `tol` on probe points."
+        torch = _torch(); n = len(self.X_train_); r = np.random.RandomState(0)
+        i, j = r.randint(n, size=(2, 128))
+        P = torch.cat([self.X_train_[r.choice(n, min(n, 128), replace=False)], (self.X_train_[i] + self.X_train_[j])/2])
+        mu64, sd64 = self._predict_block(P, True)
+        self.kernel_dtype_ = 'float32'
+        if (self._predict_block(P, False)[0] - mu64).abs().max()*self.y_std_ > tol: self.kernel_dtype_ = 'float64'
+        self.variance_dtype_ = 'float32'
+        if (self._predict_block(P, True)[1] - sd64).abs().max()*self.y_std_ > tol: self.variance_dtype_ = 'float64'
+
+    def _predict_block(self, xb, return_std, bufs=None):
+        "Standardised posterior mean and sd at the rows of the float64 tensor `xb`; `bufs` are reused work arrays."
+        torch = _torch(); m, n = len(xb), len(self.X_train_)
+        kd, vd = (getattr(torch, d) for d in (self.kernel_dtype_, self.variance_dtype_))
+        bufs = {} if bufs is None else bufs
+        def buf(key, dt, cols=n):      # reusable work arrays: fresh large allocations cost page faults on every chunk
+            return bufs.setdefault((key, dt, cols), torch.empty(max(self.chunk_size, m)*cols, dtype=dt))[:m*cols].view(m, cols)
+        Xt = self._Xt32 if kd == torch.float32 else self.X_train_; x = xb.to(kd)
+        K = torch.addmm((Xt*Xt).sum(1)[None, :], x, Xt.T, alpha=-2, out=buf('K', kd))     # |x'|^2 - 2 x.x' (+|x|^2 below)
+        K.add_((x*x).sum(1)[:, None]).clamp_min_(0).mul_(-0.5/self.length_scale_**2).exp_().mul_(self.amplitude_)
+        K64 = K if kd == torch.float64 else buf('K64', torch.float64).copy_(K)
+        mu = K64 @ self.alpha_
+        if not return_std: return mu, None
+        if vd == torch.float64:      # sigma^2 = a - |K_* L^{-T}|^2, triangular solve from the right
+            q = torch.linalg.vector_norm(torch.linalg.solve_triangular(self.L_.T, K64, upper=True, left=False, out=buf('V', vd)), dim=1)**2
+        else:                        # same with the precomputed W = L^{-1}: block column j of K_* W^T needs only K_*[:, :end_j]
+            K32 = K if kd == torch.float32 else buf('K32', torch.float32).copy_(K)
+            q = torch.zeros(m, dtype=torch.float64); b = 256
+            for s in range(0, n, b):
+                e = min(n, s + b); T = buf('T', torch.float32, b)[:, :e - s]
+                q += torch.linalg.vector_norm(torch.matmul(K32[:, :e], self._W32[s:e, :e].T, out=T), dim=1).double()**2
+        return mu, (self.amplitude_ - q).clamp_min_(0).sqrt()
 
     def predict(self, X, return_std=False):
         "Posterior mean (and standard deviation) of the reward at embeddings `X` (m, d), computed in chunks."
         torch = _torch()
         if not hasattr(self, 'L_'): raise ValueError("this ConceptGPR is not fitted yet; call fit(emb_obs, r_obs) first")
-        X = self._check_X(X, 'X'); mu = np.empty(len(X)); sd = np.empty(len(X)) if return_std else None
-        sq_train = (self.X_train_**2).sum(1)
+        X = self._check_X(X, 'X'); mu = np.empty(len(X)); sd = np.empty(len(X)) if return_std else None; bufs = {}
         for s in range(0, len(X), self.chunk_size):
-            xb = torch.from_numpy(X[s:s + self.chunk_size])
-            if self.precision == 'mixed':
-                S = (xb.float() @ self._Xt32.T).double()
-                D = ((xb**2).sum(1)[:, None] + sq_train[None, :] - 2*S).clamp_min_(0)
-            else: D = sq_dists(xb, self.X_train_)
-            Ks = self.amplitude_*torch.exp(-D/(2*self.length_scale_**2))
-            mu[s:s + len(xb)] = (Ks @ self.alpha_).numpy()
-            if return_std:
-                if self.variance_dtype_ == 'float32': V = torch.linalg.solve_triangular(self._L32, Ks.T.float(), upper=False).double()
-                else: V = torch.linalg.solve_triangular(self.L_, Ks.T.contiguous(), upper=False)
-                sd[s:s + len(xb)] = (self.amplitude_ - (V*V).sum(0)).clamp_min_(0).sqrt().numpy()
+            m, v = self._predict_block(torch.from_numpy(np.ascontiguousarray(X[s:s + self.chunk_size], dtype=np.float64)), return_std, bufs)
+            mu[s:s + len(m)] = m.numpy()
+            if return_std: sd[s:s + len(m)] = v.numpy()
         mu = mu*self.y_std_ + self.y_mean_
         return (mu, sd*self.y_std_) if return_std else mu
 
