@@ -16,6 +16,7 @@ __all__ = ['CHAPTERS', 'main', 'chapter_names', 'write_report', 'run_chapters']
 CHAPTERS = {
     'shortcut': ('genrich.shortcut_experiments:reproduce',
                  'Gaussian shortcut study: LDA vs logistic regression, Figs 4.6, 4.7, C.7-C.10 (thesis sec. 4.5, App. C.1.7)'),
+    'internet_explorer': ('genrich.explorer.experiments:reproduce', 'Internet Explorer foundations: vocabulary, tiered sampling (Fig. 2.3), Lemma 2.1.1, GP-guided discovery (thesis ch. 2)'),
 }
 
 def _resolve(target):
