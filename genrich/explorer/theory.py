@@ -44,7 +44,7 @@ def simulate_discovery(n:int, c:int, s:int, trials:int, rng:np.random.Generator,
         active = active[np.isinf(first[active]).any(1)]
     return first.max(1)
 
-# %% ../../nbs/44_explorer.theory.ipynb #4a6261c8
+# %% ../../nbs/44_explorer.theory.ipynb #09b81b12
 def lemma_record(n:int=20_000, c:int=2, sizes=(1, 2, 5, 10, 20, 50, 100), trials:int=400, seed:int=0) -> dict:
     "Simulated and predicted discovery times for each cluster size in `sizes` (Lemma 2.1.1)."
     rng = np.random.default_rng(seed); rows = []
@@ -68,7 +68,7 @@ def plot_lemma(rec:dict):
               title=f"n={rec['n']:,}, c={rec['c']} ({rec['trials']} trials each)")
     ax[0].legend(fontsize=8)
     ax[1].plot(s, g('base_formula')/g('gpr_formula'), 'k-', label=r'$sH_{cs}/H_c$')
-    ax[1].plot(s, s*np.log(np.maximum(s, 1)), 'k:', label=r'$s\log s$')
+    big = s >= 2; ax[1].plot(s[big], s[big]*np.log(s[big]), 'k:', label=r'$s\log s$')
     ax[1].plot(s, g('base_mean')/g('gpr_mean'), 'o', color='C2', ms=4, label='simulated')
     ax[1].set(xscale='log', yscale='log', xlabel='cluster size s', ylabel='speed-up $T_{base}/T_{GPR}$', title='Lemma 2.1.1 speed-up')
     ax[1].legend(fontsize=8); fig.tight_layout(); return fig
