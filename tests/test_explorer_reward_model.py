@@ -52,8 +52,15 @@ def test_exploration_scores():
 def test_bad_input():
     Xo, yo, Xq = data(n=20, m=5)
     g = ConceptGPR(optimize=False).fit(Xo, yo)
-    with pytest.raises(ValueError, match='features but the model was fitted'): g.predict(np.ones((2, 3)))
-    with pytest.raises(ValueError, match='rows but y has'): ConceptGPR().fit(Xo, yo[:3])
+    with pytest.raises(ValueError, match='X has 3 features, but ConceptGPR is expecting 24'): g.predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match='inconsistent numbers of samples'): ConceptGPR().fit(Xo, yo[:3])
     with pytest.raises(ValueError, match='NaN'): ConceptGPR().fit(np.full_like(Xo, np.nan), yo)
     with pytest.raises(ValueError, match='not fitted'): ConceptGPR().predict(Xq)
     with pytest.raises(ValueError, match='obs_idx has shape'): exploration_scores(g, Xq, [0, 1], [1.0])
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+@parametrize_with_checks([ConceptGPR(precision='float64', chunk_size=7, optimize=False)])
+def test_sklearn_estimator_contract(estimator, check):
+    "scikit-learn's estimator checks, in double precision (mixed precision is only promised to 1e-4, not batch-invariant to 1e-7)."
+    check(estimator)
