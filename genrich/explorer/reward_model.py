@@ -123,7 +123,7 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         mu = mu*self.y_std_ + self.y_mean_
         return (mu, sd*self.y_std_) if return_std else mu
 
-# %% ../../nbs/41_explorer.reward_model.ipynb #c6f4d1cf
+# %% ../../nbs/41_explorer.reward_model.ipynb #1e9e222e
 def exploration_scores(gpr:ConceptGPR, emb_all, obs_idx, r_obs) -> np.ndarray:
     "Score of every concept: mean observed reward where observed, else the GP's mu + sigma (§2.1.5)."
     obs_idx = np.asarray(obs_idx, dtype=np.int64); r_obs = np.asarray(r_obs, dtype=np.float64)
