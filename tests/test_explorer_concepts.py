@@ -51,3 +51,7 @@ def test_embedding_cache(tmp_path, vocab):
     assert (tmp_path/f'{embedding_cache_key(small)}.npy').exists()
     np.testing.assert_array_equal(embed_vocabulary(small, cache=tmp_path), e)
     assert embedding_cache_key(small) != embedding_cache_key(small.subset([1, 0, 2]))
+
+def test_missing_files_name_the_install_command(tmp_path):
+    (tmp_path/'data.noun').write_text('')
+    with pytest.raises(FileNotFoundError, match='apt-get install wordnet-base wordnet-sense-index'): wordnet_dir(tmp_path)
