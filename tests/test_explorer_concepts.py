@@ -1,0 +1,57 @@
+"""Internet Explorer vocabulary (§2.1.2, A.3.1) and embeddings (§2.1.5): counts, texts, subtrees, cache, bad input."""
+import numpy as np, pytest
+from genrich.explorer.concepts import (Vocabulary, load_wordnet, subtree, concept_text, embed_texts, embed_vocabulary,
+                                       embedding_cache_key, parse_wordnet_nouns, N_WORDNET_CONCEPTS, MINILM_DIM, wordnet_dir)
+
+@pytest.fixture(scope='module')
+def vocab(): return load_wordnet()
+
+def test_count_is_the_thesis_count(vocab):
+    assert len(vocab) == N_WORDNET_CONCEPTS == 146_347
+    assert len({(l, s) for l, s in zip(vocab.lemmas, vocab.synsets.tolist())}) == 146_347
+
+def test_pairs_match_index_noun(vocab):
+    "Independent check: the case-folded (lemma, synset) pairs are exactly the senses listed in index.noun."
+    ref = set()
+    for line in open(wordnet_dir()/'index.noun', encoding='utf-8'):
+        if line.startswith('  '): continue
+        t = line.split(); n = int(t[2]); ref.update((t[0], int(o)) for o in t[-n:])
+    ours = {(l.lower().replace(' ', '_'), s) for l, s in zip(vocab.lemmas, vocab.synsets.tolist())}
+    assert ours == ref and len(ref) == 146_312
+
+def test_concept_text(vocab):
+    i = vocab.lemmas.index('golden retriever')
+    assert vocab[i] == 'golden retriever (retriever): an English breed having a long silky golden coat.'
+    assert vocab[vocab.lemmas.index('entity')] == 'entity: that which is perceived or known or inferred to have its own distinct existence (living or nonliving).'
+    assert concept_text('x', 'y', 'z.') == 'x (y): z.'
+
+def test_subtrees(vocab):
+    dog, canine = set(subtree(vocab, 'dog.n.01')), set(subtree(vocab, 'canine.n.02'))
+    assert dog < canine and vocab.lemmas.index('golden retriever') in dog
+    assert vocab.lemmas.index('wolf') in canine - dog
+    cloth = {vocab.lemmas[i] for i in subtree(vocab, 'clothing.n.01')}
+    assert {'shirt', 'sock', 'clothing'} <= cloth and 'dog' not in cloth
+    # brute-force check: walking hypernyms upward from every synset reproduces the subtree
+    syn = parse_wordnet_nouns(); root = vocab.names['feline.n.01']
+    def under(o, seen=()):
+        return o == root or any(under(h) for h in syn[o][1])
+    brute = {i for i, o in enumerate(vocab.synsets.tolist()) if under(o)}
+    assert brute == set(subtree(vocab, 'feline.n.01'))
+
+def test_bad_input(vocab):
+    with pytest.raises(ValueError, match='empty'): Vocabulary([], [], [])
+    with pytest.raises(ValueError, match='not a WordNet noun synset'): subtree(vocab, 'doggo.n.01')
+    with pytest.raises(ValueError, match='texts is empty'): embed_texts([])
+
+def test_embedding_cache(tmp_path, vocab):
+    small = vocab.subset(subtree(vocab, 'cat.n.01')[:6])
+    e = embed_vocabulary(small, cache=tmp_path, block=4)
+    assert e.shape == (6, MINILM_DIM) and e.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1, atol=1e-5)
+    assert (tmp_path/f'{embedding_cache_key(small)}.npy').exists()
+    np.testing.assert_array_equal(embed_vocabulary(small, cache=tmp_path), e)
+    assert embedding_cache_key(small) != embedding_cache_key(small.subset([1, 0, 2]))
+
+def test_missing_files_name_the_install_command(tmp_path):
+    (tmp_path/'data.noun').write_text('')
+    with pytest.raises(FileNotFoundError, match='apt-get install wordnet-base wordnet-sense-index'): wordnet_dir(tmp_path)
