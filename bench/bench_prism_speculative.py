@@ -1,6 +1,6 @@
 """Prism: sequential forward passes of exact self-speculative decoding vs AR sequential decoding (ratio in one run).
 
-Uses the trained addition model written by `genrich reproduce --chapter prism` (checkpoints/prism/addition_prism),
+Uses the trained addition model written by `genrich reproduce --chapter prism` (models/prism/addition_prism),
 or any Prism folder given with --model. Both samplers draw from the model's exact joint under the same
 order (right to left, the order the model solves addition in; --order to change); the
 speculative sampler only needs fewer sequential passes.
@@ -18,7 +18,7 @@ from genrich.prism.tasks import Addition, exact_match
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', default=str(repo_root()/'checkpoints'/'prism'/'addition_prism'))
+    ap.add_argument('--model', default=str(repo_root()/'models'/'prism'/'addition_prism'))
     ap.add_argument('--n', type=int, default=500); ap.add_argument('--order', default='right_to_left')
     ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()

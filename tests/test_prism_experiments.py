@@ -19,4 +19,4 @@ def test_reproduce_toy(tmp_path):
         if r['theory']['passes'] is not None:
             assert r['passes'] == r['theory']['passes'] and r['tokens_computed'] == r['theory'].get('exact', r['theory']['tokens_computed'])
     assert (tmp_path/'figures'/'prism_fig_5_5.png').stat().st_size > 0
-    assert (tmp_path/'checkpoints'/'prism'/'addition_prism'/'model.safetensors').exists()
+    assert (tmp_path/'models'/'prism'/'addition_prism'/'model.safetensors').exists()

@@ -40,7 +40,7 @@ def make_task(name:str, kw:dict):
 # %% ../../nbs/36_prism.experiments.ipynb #dd79607b
 def get_model(name:str, task, data:dict, model_kw:dict, train_kw:dict, out, *, pos:str='double_rope', order:str='random', block:int|None=None, conf_head:bool=False, seed:int=0):
     "Train (or load the cached) model `name` for `task`; returns `(model, train_record)`."
-    d = Path(out)/'checkpoints'/'prism'/name
+    d = Path(out)/'models'/'prism'/name
     mcfg = PrismConfig(vocab_size=task.vocab_size, max_len=task.T, pos=pos, conf_head=conf_head, **model_kw)
     tcfg = TrainConfig(order=order, block=block, seed=seed, **train_kw)
     rec_p = d/'train_record.json'
