@@ -17,8 +17,10 @@ APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist
 # The VADER ground-truth sentences (MIT) ship only in the sdist of vaderSentiment 3.3.2.
 CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/genrich
 VADER_DIR := $(CACHE_DIR)/hutto_ICWSM_2014
+# Jane Austen's novels (MIT; public-domain texts) from Debian's r-cran-janeaustenr, unpacked without its R dependency.
+AUSTEN_RDB := $(CACHE_DIR)/debian/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb
 
-.PHONY: help venv data data-apt data-vader reproduce test test-fast check-sync nbtest pytest lab bench docs clean
+.PHONY: help venv data data-apt data-vader data-austen reproduce test test-fast check-sync nbtest pytest lab bench docs clean
 
 help:
 	@echo "make reproduce  # set up, then genrich reproduce --scale $(SCALE) (figures/, results/, results/REPORT.md)"
@@ -33,7 +35,13 @@ $(STAMP): settings.ini setup.py
 
 venv: $(STAMP)
 
-data: data-apt data-vader
+data: data-apt data-vader data-austen
+
+data-austen:
+	@if [ -f /usr/lib/R/site-library/janeaustenr/data/Rdata.rdb ] || [ -f $(AUSTEN_RDB) ]; then exit 0; fi; \
+	mkdir -p $(CACHE_DIR)/debian; tmp=$$(mktemp -d); \
+	(cd $$tmp && apt-get download r-cran-janeaustenr >/dev/null 2>&1 && dpkg -x r-cran-janeaustenr_*.deb $(CACHE_DIR)/debian && echo "Jane Austen novels unpacked under $(CACHE_DIR)/debian") \
+	  || echo "NOTE: could not fetch r-cran-janeaustenr; the Jane Austen corpus will be skipped"; rm -rf $$tmp
 
 data-vader: $(VADER_DIR)/tweets_GroundTruth.txt
 
