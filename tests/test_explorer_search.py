@@ -96,10 +96,10 @@ def test_remote_search_loopback(server, caplog):
     with caplog.at_level(logging.WARNING, logger='genrich.explorer.search'):
         res = eng.search('red fox', 3)
     assert server.seen[-1] == {'text': 'red fox', 'num_images': 3}
-    assert [r.id for r in res] == ['r0', 'r1']                  # k=3 entries served, the malformed one skipped
+    assert [r.id for r in res] == ['r0', 'r1', 'r2']            # the malformed entry is skipped, k valid ones kept
     assert res[0] == SearchResult('http://127.0.0.1/0.jpg', 'red fox 0', 'r0')
     assert 'malformed' in caplog.text
-    assert [r.id for r in eng.search('a', 10)][-1] == 'r8'
+    assert [r.id for r in eng.search('a', 10)][-1] == 'r9'
     with caplog.at_level(logging.WARNING, logger='genrich.explorer.search'):
         assert eng.search('garbage', 3) == []
     with pytest.raises(ValueError, match='garbage'): require_results(eng.search('garbage', 3), 'garbage')

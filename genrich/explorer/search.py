@@ -155,7 +155,7 @@ class CaptionIndexEngine:
             raise ValueError(f"embedding dimension mismatch: the saved index is {index.d}-d but embed_fn gives {got}-d vectors")
         return eng
 
-# %% ../../nbs/45_explorer.search.ipynb #e299ab7c
+# %% ../../nbs/45_explorer.search.ipynb #f0a3a8d3
 class RemoteSearch:
     "Adapter for a JSON text-to-image search service: POST {'text', 'num_images'} -> list of results."
     def __init__(self, url:str, *, timeout:float=10.0):
@@ -176,14 +176,15 @@ class RemoteSearch:
         if not isinstance(items, list):
             log.warning("search for %r at %s: expected a JSON list, got %s", query, self.url, type(items).__name__); return []
         out = []
-        for j, it in enumerate(items[:k]):
-            img = it.get('image_path') or it.get('url') if isinstance(it, dict) else None
+        for j, it in enumerate(items):
+            if len(out) == k: break
+            img = (it.get('image_path') or it.get('url')) if isinstance(it, dict) else None
             if not isinstance(img, str) or not img:
                 log.warning("search for %r: skipping malformed result %d: %r", query, j, it); continue
             out.append(SearchResult(img, str(it.get('caption', '')), str(it.get('id', j))))
         return out
 
-# %% ../../nbs/45_explorer.search.ipynb #7c0d0eca
+# %% ../../nbs/45_explorer.search.ipynb #1bbebf26
 def _open_image(img, timeout:float):
     from PIL import Image
     if isinstance(img, Image.Image): return img.convert('RGB')
