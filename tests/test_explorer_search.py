@@ -132,3 +132,13 @@ def test_real_minilm_engine():
     assert eng.search('dog', 1)[0].image == 'a.jpg'
     assert eng.search('cat', 1)[0].image == 'd.jpg'
     assert eng.search('japanese food', 1)[0].image == 'c.jpg'
+
+def test_parquet_collection(tmp_path):
+    df = pd.DataFrame({'image': ['/x/a.png', '/x/b.png'], 'text': ['a red fox', 'a blue whale']})
+    try: df.to_parquet(tmp_path/'c.parquet')
+    except ImportError:
+        (tmp_path/'c.parquet').write_bytes(b'PAR1')
+        with pytest.raises(ImportError, match='pip install pyarrow'): read_collection(tmp_path/'c.parquet')
+        return
+    eng = CaptionIndexEngine.from_collection(tmp_path/'c.parquet', embed_fn=hashed_bow_embed)
+    assert eng.search('fox', 1)[0].image == '/x/a.png'

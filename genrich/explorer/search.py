@@ -61,7 +61,7 @@ def minilm_embed(texts) -> np.ndarray:
     from genrich.explorer.concepts import embed_texts
     return embed_texts(list(texts))
 
-# %% ../../nbs/45_explorer.search.ipynb #90191f6c
+# %% ../../nbs/45_explorer.search.ipynb #483b98c2
 _IMG_COLS, _CAP_COLS = ('image_path', 'image', 'path', 'file'), ('caption', 'text')
 
 def read_collection(source) -> tuple:
@@ -72,7 +72,9 @@ def read_collection(source) -> tuple:
         p = Path(source)
         if not p.exists(): raise FileNotFoundError(f"source={str(p)!r} does not exist")
         if p.suffix.lower() == '.csv': df = pd.read_csv(p, dtype=str, keep_default_na=False)
-        elif p.suffix.lower() in ('.parquet', '.pq'): df = pd.read_parquet(p)
+        elif p.suffix.lower() in ('.parquet', '.pq'):
+            try: df = pd.read_parquet(p)
+            except ImportError as e: raise ImportError(f"reading {p.name} needs a parquet engine; install one with: pip install pyarrow") from e
         else: raise ValueError(f"source={str(p)!r} has suffix {p.suffix!r}; allowed: .csv, .parquet")
         base = p.parent
     elif isinstance(source, pd.DataFrame): df = source
