@@ -92,11 +92,7 @@ def read_collection(source) -> tuple:
     return imgs, [str(c) for c in df[cc]], ids
 
 # %% ../../nbs/45_explorer.search.ipynb #4f4d2187
-def _unit(x, name) -> np.ndarray:
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.ndim != 2 or len(x) == 0: raise ValueError(f"{name} must be a non-empty 2-d array (n, d), got shape {x.shape}")
-    check_finite(name, x)
-    return x/np.linalg.norm(x, axis=1, keepdims=True).clip(1e-12)
+from .knn_reward import _unit_rows as _unit   # one row-normaliser for the subpackage
 
 class CaptionIndexEngine:
     "Text-to-image search by nearest captions in text-embedding space (faiss inner product); no image features."
