@@ -33,7 +33,7 @@ def paint_background(images:np.ndarray, a:np.ndarray) -> np.ndarray:
     out = alpha * images[..., None] + (1 - alpha) * BACKGROUNDS[a][:, None, None, :]
     return out.round().astype(np.uint8)
 
-# %% ../nbs/18_image_shift.ipynb #b7ce014d
+# %% ../nbs/18_image_shift.ipynb #7541c009
 def _resize(x:np.ndarray, size:int) -> np.ndarray:
     if size == x.shape[1]: return x
     t = torch.from_numpy(x).permute(0, 3, 1, 2).float()
@@ -48,9 +48,9 @@ def sample_fashion_groups(train_classes, test_classes, *, rho:float=0.95, n_trai
     rng = np.random.default_rng(seed)
     pools = {s: {k: list(rng.permutation(np.flatnonzero(binary_label(c) == k))) for k in (0, 1)}
              for s, c in (('train', train_classes), ('test', test_classes))}
-    def counts(n, r):           # group -> count with P(a = y) = r
-        maj, mino = int(round(n * r / 2)), int(round(n * (1 - r) / 2))
-        return {0: maj, 1: mino, 2: mino, 3: maj}
+    def counts(n, r):           # group -> count with P(a = y) = r, summing to exactly n
+        mino = int(round(n * (1 - r))); maj = n - mino     # a != y for `mino` examples, split evenly over the labels
+        return {0: maj - maj // 2, 1: mino - mino // 2, 2: mino // 2, 3: maj // 2}
     def take(src, cnt, name):
         for k in (0, 1):
             need = cnt[2*k] + cnt[2*k + 1]
