@@ -103,3 +103,11 @@ def test_sizes_exact(raw, n, rho):
     sp = make_fashion_shift(data=raw, rho=rho, n_train=n, n_val=n, n_test_per_group=3)
     assert len(sp['train']) == n and len(sp['val']) == n and len(sp['test']) == 12
     assert abs(np.mean(sp['train'].a == sp['train'].y) - rho) <= 0.5 / n + 1e-12
+
+def test_erm_resnet_takes_the_shortcut(raw):
+    "The chapter's ERM baseline (small ResNet) also falls for the background on the balanced test split."
+    from genrich.discriminative import DiscriminativeClassifier
+    sp = make_fashion_shift(data=raw, n_train=2000, n_val=200, n_test_per_group=100, size=16, seed=0)
+    runs = [DiscriminativeClassifier('erm', width=16, depth=2, epochs=5, lr=1e-3, batch_size=64, random_state=rs)
+            .fit(sp['train'], sp['val']).evaluate(sp['test']) for rs in range(3)]
+    assert np.mean([r['accuracy'] - r['worst_group_accuracy'] for r in runs]) > 0.2
