@@ -11,7 +11,8 @@ from .core import check_range, ShiftSplit
 from .data import load_fashion_mnist
 
 # %% auto #0
-__all__ = ['TOPS', 'FOOTWEAR', 'BACKGROUNDS', 'binary_label', 'paint_background', 'sample_fashion_groups', 'make_fashion_shift']
+__all__ = ['TOPS', 'FOOTWEAR', 'BACKGROUNDS', 'GROUP_NAMES', 'binary_label', 'paint_background', 'sample_fashion_groups',
+           'make_fashion_shift', 'plot_group_grid']
 
 # %% ../nbs/18_image_shift.ipynb #0e4ef21f
 TOPS, FOOTWEAR = (0, 2, 6), (5, 7, 9)     # Fashion-MNIST classes -> y=0 and y=1
@@ -76,3 +77,18 @@ def make_fashion_shift(*, rho:float=0.95, n_train:int=4000, n_val:int=1000, n_te
         y, a = g // 2, g % 2
         out[name] = ShiftSplit(_resize(paint_background(data[src][0][idx], a), size), y, g, a)
     return out
+
+# %% ../nbs/18_image_shift.ipynb #df6f6546
+GROUP_NAMES = ('top / orange', 'top / blue', 'footwear / orange', 'footwear / blue')   # g = 2y + a
+
+def plot_group_grid(split:ShiftSplit, n:int=8):
+    "A figure with one row per group showing its first `n` images and its size."
+    import matplotlib.pyplot as plt
+    check_range('n', n, 1, integer=True)
+    fig, axs = plt.subplots(4, n, figsize=(n, 4.4), squeeze=False)
+    for g in range(4):
+        for j in range(n): axs[g, j].axis('off')
+        for j, i in enumerate(np.flatnonzero(split.g == g)[:n]): axs[g, j].imshow(split.x[i])
+        axs[g, 0].set_title(f'g={g}: {GROUP_NAMES[g]} (n={int(np.sum(split.g == g))})', loc='left', fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -111,3 +111,12 @@ def test_erm_resnet_takes_the_shortcut(raw):
     runs = [DiscriminativeClassifier('erm', width=16, depth=2, epochs=5, lr=1e-3, batch_size=64, random_state=rs)
             .fit(sp['train'], sp['val']).evaluate(sp['test']) for rs in range(3)]
     assert np.mean([r['accuracy'] - r['worst_group_accuracy'] for r in runs]) > 0.2
+
+def test_plot_group_grid(shift):
+    import matplotlib.pyplot as plt
+    from genrich.image_shift import plot_group_grid
+    fig = plot_group_grid(shift['train'], n=3)
+    assert len(fig.axes) == 12 and sum(len(ax.images) for ax in fig.axes) == 12
+    assert 'n=50' in fig.axes[3].get_title(loc='left')           # group 1 (top / blue) is the minority
+    plt.close(fig)
+    with pytest.raises(ValueError, match='n=0'): plot_group_grid(shift['train'], n=0)
