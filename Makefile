@@ -40,7 +40,7 @@ data: data-apt data-vader data-austen
 data-austen:
 	@if [ -f /usr/lib/R/site-library/janeaustenr/data/Rdata.rdb ] || [ -f $(AUSTEN_RDB) ]; then exit 0; fi; \
 	mkdir -p $(CACHE_DIR)/debian; tmp=$$(mktemp -d); \
-	(cd $$tmp && apt-get download r-cran-janeaustenr >/dev/null 2>&1 && dpkg -x r-cran-janeaustenr_*.deb $(CACHE_DIR)/debian && echo "Jane Austen novels unpacked under $(CACHE_DIR)/debian") \
+	(cd $$tmp && (apt-get download r-cran-janeaustenr >/dev/null 2>&1 || ([ "$$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1 && apt-get download r-cran-janeaustenr >/dev/null 2>&1)) && dpkg -x r-cran-janeaustenr_*.deb $(CACHE_DIR)/debian && echo "Jane Austen novels unpacked under $(CACHE_DIR)/debian") \
 	  || echo "NOTE: could not fetch r-cran-janeaustenr; the Jane Austen corpus will be skipped"; rm -rf $$tmp
 
 data-vader: $(VADER_DIR)/tweets_GroundTruth.txt
