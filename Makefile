@@ -15,7 +15,7 @@ CHAPTER ?= all
 # Debian packages that ship the data sets the chapters read (see README.md, "Data").
 APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist
 # The VADER ground-truth sentences (MIT) ship only in the sdist of vaderSentiment 3.3.2.
-CACHE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/genrich
+CACHE_DIR := $(or $(GENRICH_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/genrich)
 VADER_DIR := $(CACHE_DIR)/hutto_ICWSM_2014
 # Jane Austen's novels (MIT; public-domain texts) from Debian's r-cran-janeaustenr, unpacked without its R dependency.
 AUSTEN_RDB := $(CACHE_DIR)/debian/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb

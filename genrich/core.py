@@ -12,8 +12,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'gpu_available',
-           'require_gpu', 'repo_root', 'out_dirs', 'atomic_write_bytes', 'atomic_write_text', 'git_revision',
-           'library_versions', 'save_result', 'load_result', 'save_fig', 'progress', 'save_checkpoint',
+           'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes', 'atomic_write_text',
+           'git_revision', 'library_versions', 'save_result', 'load_result', 'save_fig', 'progress', 'save_checkpoint',
            'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer']
 
 # %% ../nbs/00_core.ipynb #28f6d767
@@ -111,7 +111,13 @@ def out_dirs(out=None) -> tuple[Path, Path]:
     res.mkdir(parents=True, exist_ok=True); fig.mkdir(parents=True, exist_ok=True)
     return res, fig
 
-# %% ../nbs/00_core.ipynb #5205120a
+# %% ../nbs/00_core.ipynb #64a8dc13
+def cache_dir() -> Path:
+    "genrich's cache folder: `$GENRICH_CACHE`, else `$XDG_CACHE_HOME/genrich`, else `~/.cache/genrich`."
+    if os.environ.get('GENRICH_CACHE'): return Path(os.environ['GENRICH_CACHE'])
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'genrich'
+
+# %% ../nbs/00_core.ipynb #ca6e70ad
 def atomic_write_bytes(path, data:bytes) -> Path:
     "Write `data` to `path` atomically (temporary file in the same folder, then `os.replace`)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +134,7 @@ def atomic_write_text(path, text:str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     return atomic_write_bytes(path, text.encode('utf-8'))
 
-# %% ../nbs/00_core.ipynb #91431edc
+# %% ../nbs/00_core.ipynb #2795bc28
 def git_revision(root=None) -> str:
     "The current git commit of the repo (with `-dirty` when the tree has changes), or `'unknown'`."
     root = Path(root) if root else repo_root()
@@ -172,7 +178,7 @@ def load_result(name_or_path, out=None) -> dict:
     if not p.exists(): raise FileNotFoundError(f"no result record at {p}; run `genrich reproduce` for its chapter first")
     return json.loads(p.read_text())
 
-# %% ../nbs/00_core.ipynb #897b2f57
+# %% ../nbs/00_core.ipynb #b4c1b308
 def save_fig(fig, name:str, out=None, *, dpi:int=120) -> Path:
     "Save the matplotlib `fig` as `figures/<name>.png` (deterministic bytes) and return its path."
     import io
@@ -182,14 +188,14 @@ def save_fig(fig, name:str, out=None, *, dpi:int=120) -> Path:
     _, figs = out_dirs(out)
     return atomic_write_bytes(figs/f'{name}.png', buf.getvalue())
 
-# %% ../nbs/00_core.ipynb #980fbfa4
+# %% ../nbs/00_core.ipynb #51b2b820
 def progress(iterable=None, *, desc:str|None=None, total:int|None=None, leave:bool=False, **kwargs):
     "A `tqdm` progress bar over `iterable`, disabled when `$GENRICH_PROGRESS` is `0`."
     from tqdm.auto import tqdm
     disable = kwargs.pop('disable', False) or os.environ.get('GENRICH_PROGRESS', '1') == '0'
     return tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, dynamic_ncols=True, **kwargs)
 
-# %% ../nbs/00_core.ipynb #08686f0e
+# %% ../nbs/00_core.ipynb #e460d669
 def save_checkpoint(state:dict, path) -> Path:
     "Atomically `torch.save` the dict `state` to `path`."
     import io, torch
@@ -204,7 +210,7 @@ def load_checkpoint(path, map_location='cpu'):
     if not path.exists(): return None
     return torch.load(path, map_location=map_location, weights_only=False)
 
-# %% ../nbs/00_core.ipynb #3e9842b2
+# %% ../nbs/00_core.ipynb #dad2031b
 @dataclass(frozen=True)
 class DataSource:
     "A data set that lives at `relpath` under one of `system_dirs`, installed by `install`."
@@ -226,7 +232,7 @@ def find_data(source:DataSource, path=None) -> Path:
     raise FileNotFoundError(f"{source.name} not found (looked in {looked}). Install it with: {source.install}"
                             f" -- or point GENRICH_DATA at a folder holding {source.relpath}")
 
-# %% ../nbs/00_core.ipynb #13e6d1ff
+# %% ../nbs/00_core.ipynb #410c7176
 @dataclass
 class ShiftSplit:
     "One split of a benchmark: inputs `x`, labels `y`, groups `g` and optional attributes `a`."
@@ -242,7 +248,7 @@ class ShiftSplit:
             if v is not None and len(v) != n: raise ValueError(f"{nm} has {len(v)} entries but y has {n}")
     def __len__(self): return len(self.y)
 
-# %% ../nbs/00_core.ipynb #405cfe6f
+# %% ../nbs/00_core.ipynb #cd297573
 @contextmanager
 def timer():
     "Context manager yielding a dict whose `'s'` holds the elapsed wall time in seconds on exit."

@@ -8,7 +8,7 @@ import gzip, os, struct, zlib
 from pathlib import Path
 import numpy as np
 import torch
-from .core import DataSource, find_data, check_choice
+from .core import DataSource, find_data, check_choice, cache_dir
 
 # %% auto #0
 __all__ = ['FASHION_MNIST', 'FASHION_MNIST_CLASSES', 'JANE_AUSTEN', 'read_idx', 'load_fashion_mnist', 'images_to_tensor',
@@ -55,7 +55,7 @@ def images_to_tensor(images:np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a)).float().div(127.5).sub(1.0)
 
 # %% ../nbs/01_data.ipynb #df8fd3f2
-_R_CACHE = Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'genrich'/'debian'/'usr'/'lib'/'R'/'site-library'
+_R_CACHE = cache_dir()/'debian'/'usr'/'lib'/'R'/'site-library'
 JANE_AUSTEN = DataSource('Jane Austen novels (r-cran-janeaustenr)', 'janeaustenr/data/Rdata.rdb',
                          system_dirs=('/usr/lib/R/site-library', str(_R_CACHE)),
                          install=f"make data   (runs: apt-get download r-cran-janeaustenr && dpkg -x r-cran-janeaustenr_*.deb {_R_CACHE.parents[3]})")

@@ -8,13 +8,13 @@ import os
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DataSource, find_data, check_range, check_choice, ShiftSplit
+from .core import DataSource, find_data, check_range, check_choice, ShiftSplit, cache_dir
 
 # %% auto #0
 __all__ = ['VADER_DIR', 'VADER', 'VADER_SOURCES', 'load_vader', 'make_sentiment_shift']
 
 # %% ../nbs/13_sentiment_shift.ipynb #1f3db9cc
-VADER_DIR = Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'genrich'
+VADER_DIR = cache_dir()
 VADER = DataSource(
     name='VADER ground-truth sentences (Hutto & Gilbert 2014)', relpath='hutto_ICWSM_2014', system_dirs=(str(VADER_DIR),),
     install=(f"make data   (runs: pip download --no-binary :all: --no-deps vaderSentiment==3.3.2, then unpacks "

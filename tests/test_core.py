@@ -58,3 +58,9 @@ def test_progress_env_and_disable_kwarg(monkeypatch):
     assert core.progress(range(3), disable=False).disable    # no TypeError, and the environment wins
     monkeypatch.delenv('GENRICH_PROGRESS')
     assert core.progress(range(3), disable=True).disable
+
+def test_cache_dir_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv('GENRICH_CACHE', raising=False); monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    assert core.cache_dir() == tmp_path/'genrich'
+    monkeypatch.setenv('GENRICH_CACHE', str(tmp_path/'c'))
+    assert core.cache_dir() == tmp_path/'c'

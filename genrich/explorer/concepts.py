@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from ..core import DataSource, find_data, atomic_write_bytes, check_range, progress
+from ..core import DataSource, find_data, atomic_write_bytes, check_range, progress, cache_dir
 
 # %% auto #0
 __all__ = ['WORDNET', 'WORDNET_FILES', 'N_WORDNET_CONCEPTS', 'PETS_CATEGORY_NAMES', 'MINILM_DIM', 'wordnet_dir',
            'parse_wordnet_nouns', 'parse_sense_numbers', 'concept_text', 'Vocabulary', 'load_wordnet', 'subtree',
-           'pets_categories', 'minilm_path', 'load_text_encoder', 'embed_texts', 'cache_dir', 'embedding_cache_key',
+           'pets_categories', 'minilm_path', 'load_text_encoder', 'embed_texts', 'embedding_cache_key',
            'embed_vocabulary']
 
 # %% ../../nbs/40_explorer.concepts.ipynb #e8893cfc
@@ -182,10 +182,6 @@ def embed_texts(texts, *, model_path=None, batch_size:int=128, device:str='cpu')
     return np.ascontiguousarray(e, dtype=np.float32)
 
 # %% ../../nbs/40_explorer.concepts.ipynb #9600d592
-def cache_dir() -> Path:
-    "Where genrich caches derived data: `$GENRICH_CACHE`, else `~/.cache/genrich`."
-    return Path(os.environ.get('GENRICH_CACHE') or Path.home()/'.cache'/'genrich')
-
 def _npy_bytes(a) -> bytes:
     buf = io.BytesIO(); np.save(buf, a, allow_pickle=False); return buf.getvalue()
 
