@@ -14,7 +14,14 @@ SCRIPT = textwrap.dedent('''
     torch.manual_seed(0)
     m = Prism(PrismConfig(vocab_size=12, max_len=t.T, d_model=32, n_layers=1, n_heads=2))
     train(m, data, TrainConfig(steps=6, batch_size=16, warmup=2, log_every=1), sys.argv[1])
+    if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # a live gloo group at exit can abort
 ''')
+
+
+def _run(cmd, env):
+    "Run `cmd`; on failure show its stderr (CI records only what pytest prints)."
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"{cmd} exited {r.returncode}:\n{r.stderr[-3000:]}"
 
 
 def _free_port():
@@ -24,9 +31,9 @@ def _free_port():
 def test_two_process_gloo_matches_one_process(tmp_path):
     (tmp_path/'run.py').write_text(SCRIPT)
     env = {**os.environ, 'PYTHONPATH': str(repo_root()), 'GENRICH_PROGRESS': '0', 'OMP_NUM_THREADS': '1'}
-    subprocess.run([sys.executable, str(tmp_path/'run.py'), str(tmp_path/'one')], check=True, env=env, capture_output=True, timeout=300)
-    subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(_free_port()),
-                    str(tmp_path/'run.py'), str(tmp_path/'two')], check=True, env=env, capture_output=True, timeout=300)
+    _run([sys.executable, str(tmp_path/'run.py'), str(tmp_path/'one')], env)
+    _run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
+          str(tmp_path/'run.py'), str(tmp_path/'two')], env)
     a, b = load_file(str(tmp_path/'one'/'model.safetensors')), load_file(str(tmp_path/'two'/'model.safetensors'))
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5
     la = json.loads((tmp_path/'one'/'train_record.json').read_text())['losses']

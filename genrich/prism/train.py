@@ -120,6 +120,7 @@ def train(model:Prism, data:dict, cfg:TrainConfig, out_dir=None, *, accelerator=
     if out_dir is not None and acc.is_main_process:
         raw.save_pretrained(out_dir)
         atomic_write_text(Path(out_dir)/'train_record.json', json.dumps(rec, indent=1))
+    acc.wait_for_everyone()   # no rank returns (and may exit) while another still talks to the process group
     return rec
 
 # %% ../../nbs/35_prism.train.ipynb #bb5db15a
