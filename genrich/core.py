@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'gpu_available',
            'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes', 'atomic_write_text',
            'git_revision', 'library_versions', 'save_result', 'load_result', 'save_fig', 'progress', 'save_checkpoint',
-           'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer']
+           'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer', 'cached_result']
 
 # %% ../nbs/00_core.ipynb #28f6d767
 def check_choice(name:str, value, choices):
@@ -255,3 +255,17 @@ def timer():
     t = {'s': 0.0}; t0 = time.perf_counter()
     try: yield t
     finally: t['s'] = time.perf_counter() - t0
+
+# %% ../nbs/00_core.ipynb #b428dc22
+def cached_result(name:str, config:dict, fn, *, out=None, seed=None) -> dict:
+    "The record `name` under `out` if its config equals `config`; else run `fn() -> numbers`, save and return it."
+    if not isinstance(config, dict): raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    if not callable(fn): raise TypeError(f"fn must be a callable returning the numbers dict, got {type(fn).__name__}")
+    want = json.loads(json.dumps(_to_jsonable(config)))
+    try:
+        rec = load_result(name, out=out)
+        if rec.get('config') == want: return rec
+    except (FileNotFoundError, json.JSONDecodeError): pass
+    with timer() as t: numbers = fn()
+    save_result(name, numbers, config=config, seed=config.get('seed', seed), wall_time=t['s'], out=out)
+    return load_result(name, out=out)

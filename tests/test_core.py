@@ -64,3 +64,16 @@ def test_cache_dir_resolution(monkeypatch, tmp_path):
     assert core.cache_dir() == tmp_path/'genrich'
     monkeypatch.setenv('GENRICH_CACHE', str(tmp_path/'c'))
     assert core.cache_dir() == tmp_path/'c'
+
+
+def test_cached_result_reuses_only_an_equal_config(tmp_path):
+    from genrich.core import cached_result
+    calls = []
+    def fn(): calls.append(1); return {'n_calls': len(calls)}
+    a = cached_result('rec', {'seed': 1, 'sizes': (2, 3)}, fn, out=tmp_path)
+    b = cached_result('rec', {'seed': 1, 'sizes': [2, 3]}, fn, out=tmp_path)
+    assert len(calls) == 1 and a['numbers'] == b['numbers'] == {'n_calls': 1} and a['seed'] == 1
+    (tmp_path/'results'/'rec.json').write_text('{truncated')          # a corrupt record is recomputed, not a crash
+    c = cached_result('rec', {'seed': 1, 'sizes': [2, 3]}, fn, out=tmp_path)
+    assert c['numbers'] == {'n_calls': 2}
+    with pytest.raises(TypeError, match='config must be a dict'): cached_result('rec', [1], fn, out=tmp_path)
