@@ -16,9 +16,9 @@ from .search import CaptionIndexEngine
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'OPENCLIPART', 'NOTO_EMOJI', 'SOURCES', 'MANIFEST_COLS', 'WebItem', 'svg_metadata', 'svg_caption',
-           'openclipart_items', 'emoji_items', 'render_svg', 'render_emoji', 'web_dir', 'build_offline_web',
-           'load_manifest', 'offline_web', 'category_images', 'plot_web_grid']
+__all__ = ['log', 'OPENCLIPART', 'NOTO_EMOJI', 'SOURCES', 'RENDER_VERSION', 'MANIFEST_COLS', 'WebItem', 'svg_metadata',
+           'svg_caption', 'openclipart_items', 'emoji_items', 'repair_svg', 'render_svg', 'render_emoji', 'web_dir',
+           'build_offline_web', 'load_manifest', 'offline_web', 'category_images', 'plot_web_grid', 'web_explorer']
 
 # %% ../../nbs/46_explorer.web.ipynb #ce25aed4
 OPENCLIPART = DataSource('openclipart SVGs', 'openclipart/svg', ('/usr/share',),
@@ -111,7 +111,7 @@ def emoji_items(font_path=None) -> list:
         items.append(WebItem('emoji/' + '-'.join(f'{ord(c):x}' for c in ch), 'emoji', ch, name, 'emoji', ''))
     return sorted(items, key=lambda it: it.id)
 
-# %% ../../nbs/46_explorer.web.ipynb #8cb3607a
+# %% ../../nbs/46_explorer.web.ipynb #41fddc16
 def _on_white(im, size:int):
     from PIL import Image, ImageOps
     im = im.convert('RGBA')
@@ -121,14 +121,37 @@ def _on_white(im, size:int):
     out.alpha_composite(im, ((size - im.width)//2, (size - im.height)//2))
     return out.convert('RGB')
 
+_ENTITY = re.compile(rb'<!ENTITY\s+([\w.:-]+)\s+"([^"<&%]*)"\s*>')
+_DOCTYPE = re.compile(rb'<!DOCTYPE[^\[>]*(\[.*?\])?\s*>', re.S)
+_PCT_OPACITY = re.compile(rb'((?:fill-|stroke-|stop-)?opacity\s*(?::|=")\s*)(\d+(?:\.\d+)?)%')
+
+def repair_svg(data:bytes) -> bytes:
+    "Fix two common faults cairosvg rejects: internal DTD entities (inlined; external ones are not) and percent opacities."
+    ents = dict(_ENTITY.findall(data))
+    if ents:                                   # literal values only: no markup, no references, so expansion cannot blow up
+        data = _DOCTYPE.sub(b'', data, count=1)
+        for k, v in ents.items(): data = data.replace(b'&' + k + b';', v)
+    return _PCT_OPACITY.sub(lambda m: m.group(1) + f'{float(m.group(2))/100:g}'.encode(), data)
+
 def render_svg(svg, size:int=64):
     "An SVG (path or bytes) as a `size` x `size` RGB PIL image on white, aspect ratio kept."
     import cairosvg
     from PIL import Image
     check_range('size', size, 8, integer=True)
     data = svg if isinstance(svg, bytes) else Path(svg).read_bytes()
-    png = cairosvg.svg2png(bytestring=data, output_width=2*size)    # render at 2x, then downsample: smoother edges
-    return _on_white(Image.open(io.BytesIO(png)), size)
+    def draw(width):
+        return Image.open(io.BytesIO(cairosvg.svg2png(bytestring=data, output_width=width))).convert('RGBA')
+    try: im = draw(2*size)                      # render at 2x, then downsample: smoother edges
+    except Exception:
+        fixed = repair_svg(data)
+        if fixed == data: raise
+        data = fixed; im = draw(2*size)
+    bb = im.getbbox()
+    if bb is None: raise ValueError("the image is empty (fully transparent)")
+    side = max(bb[2] - bb[0], bb[3] - bb[1])
+    if side < size:                             # a small drawing on a big page: draw it again larger
+        im = draw(int(2*size*min(2*size/max(side, 1), 16))); bb = im.getbbox()
+    return _on_white(im.crop(bb), size)         # cropped to the drawing, like a web image of one object
 
 def render_emoji(ch:str, size:int=64, *, font=None):
     "An emoji drawn with the Noto Color Emoji bitmap font as a `size` x `size` RGB PIL image on white."
@@ -140,12 +163,13 @@ def render_emoji(ch:str, size:int=64, *, font=None):
     ImageDraw.Draw(im).text((-l, -t), ch, font=font, embedded_color=True)
     return _on_white(im, size)
 
-# %% ../../nbs/46_explorer.web.ipynb #cb945acf
+# %% ../../nbs/46_explorer.web.ipynb #e5f28392
+RENDER_VERSION = 2   # bump when rendering changes, so old caches are not mixed with new images
 MANIFEST_COLS = ('id', 'image_path', 'caption', 'source', 'category', 'subcategory', 'also_in')
 
 def web_dir(size:int=64, cache=None) -> Path:
     "The folder holding the rendered offline web at `size` px (under `core.cache_dir()` by default)."
-    return Path(cache or cache_dir())/'offline_web'/f'{int(size)}px'
+    return Path(cache or cache_dir())/'offline_web'/f'v{RENDER_VERSION}'/f'{int(size)}px'
 
 def _write_csv(path:Path, rows, cols):
     buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n'); w.writerow(cols); w.writerows(rows)
@@ -160,7 +184,7 @@ def _render_item(it:WebItem, size:int, font):
     return svg_caption(*svg_metadata(data), fallback=_stem_title(Path(it.origin))), render_svg(data, size)
 
 def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|None=None, seed:int=0,
-                      openclipart_root=None, emoji_font=None) -> Path:
+                      openclipart_root=None, emoji_font=None, retry_failed:bool=False) -> Path:
     "Render the offline web to the cache (resumable; bad files skipped and logged); return its manifest path."
     check_range('size', size, 8, integer=True)
     if isinstance(sources, str): sources = (sources,)
@@ -177,6 +201,7 @@ def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|Non
     caps_path, fail_path = d/'captions.json', d/'failed.csv'
     caps = json.loads(caps_path.read_text()) if caps_path.exists() else {}   # id -> caption of rendered items
     failed = {r['id']: r for r in _read_csv(fail_path)} if fail_path.exists() else {}
+    if retry_failed: failed = {i: r for i, r in failed.items() if i not in {it.id for it in items}}
     todo = [it for it in items if it.id not in failed and not ((d/f'{it.id}.png').exists() and it.id in caps)]
     try:
         for n, it in enumerate(progress(todo, desc=f'rendering offline web ({size}px)')):
@@ -268,3 +293,23 @@ def plot_web_grid(results, *, ncols:int=6, title:str|None=None):
         ax.set_title('\n'.join(textwrap.wrap(cap, 22)[:3]), fontsize=7)
     if title: fig.suptitle(title, fontsize=9)
     fig.tight_layout(); return fig
+
+# %% ../../nbs/46_explorer.web.ipynb #9051309a
+def web_explorer(engine, *, k:int=12, score_fn:Callable|None=None, ncols:int=6):
+    "An ipywidgets box: type a query, see `engine.search(query, k)` as a captioned grid (with `score_fn(results)` if given)."
+    import ipywidgets as W, matplotlib.pyplot as plt
+    from IPython.display import display
+    check_range('k', k, 1, integer=True)
+    text = W.Text(placeholder='a query, e.g. "red sports car"', description='query', continuous_update=False)
+    out = W.Output(); box = W.VBox([text, out]); box.results = []
+    def run(change=None):
+        q = text.value.strip(); out.clear_output(wait=True)
+        if not q: return
+        res = engine.search(q, k); box.results = res
+        caps = [r.caption for r in res]
+        if score_fn is not None: caps = [f'{float(v):.3f} | {c}' for v, c in zip(score_fn(res), caps)]
+        with out:
+            if not res: print(f'no results for {q!r}'); return
+            fig = plot_web_grid([(r.image, c) for r, c in zip(res, caps)], ncols=ncols, title=q); display(fig); plt.close(fig)
+    text.observe(run, names='value'); box.run = run
+    return box
