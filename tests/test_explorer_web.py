@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from genrich.explorer.web import (svg_metadata, svg_caption, render_svg, render_emoji, openclipart_items, emoji_items,
-                                  build_offline_web, load_manifest, offline_web, category_images, web_dir,
+from genrich.explorer.web import (svg_metadata, svg_caption, render_svg, render_emoji, repair_svg, openclipart_items, emoji_items,
+                                  build_offline_web, load_manifest, offline_web, category_images, web_dir, web_explorer,
                                   OPENCLIPART, NOTO_EMOJI, MANIFEST_COLS)
 from genrich.explorer.search import hashed_bow_embed, CaptionIndexEngine, SearchResult
 from genrich.core import find_data
@@ -53,6 +53,20 @@ def test_render_pixels():
     with pytest.raises(ValueError): render_svg(svg('x', ''), 32)                            # nothing drawn
     with pytest.raises(ValueError): render_svg(svg('x', '<rect/>'), 4)
 
+def test_small_drawing_is_cropped_and_sharp():
+    a = np.asarray(render_svg(f'<svg {NS} width="1000" height="1000"><rect x="850" y="850" width="100" height="100" fill="#00ff00"/></svg>'.encode(), 32))
+    err = np.abs(a.astype(int) - [0, 255, 0]).max(-1)
+    assert err[2:-2, 2:-2].max() <= 8                     # a small square in a corner of a big page fills the frame...
+    assert err.max() < 80                                 # ...up to its antialiased edge
+
+def test_repair_entities_and_percent_opacity():
+    svg_ = (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY ns "http://www.w3.org/2000/svg">]>'
+            b'<svg xmlns="&ns;" width="10" height="10"><rect width="10" height="10" style="fill:#0000ff;fill-opacity:50%"/></svg>')
+    assert b'fill-opacity:0.5' in repair_svg(svg_) and b'&ns;' not in repair_svg(svg_)
+    assert np.abs(np.asarray(render_svg(svg_, 16))[8, 8].astype(int) - [127, 127, 255]).max() <= 1
+    evil = b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/hostname">]><svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><text y="5">&x;</text></svg>'
+    with pytest.raises(Exception): render_svg(evil, 16)     # external entities are never read
+
 def test_build_skips_bad_files_and_logs(web_root, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger='genrich.explorer.web'): m = build(web_root, tmp_path)
     df = load_manifest(m)
@@ -93,10 +107,19 @@ def test_engine_search_and_held_out_category(web_root, tmp_path):
     assert dict(zip(ids, y)) == {'openclipart/animals/birds/red_bird_01': 'birds', 'openclipart/animals/mammals/green_dog_01': 'mammals',
                                  'openclipart/food/blue_cake_01': 'other'}
     assert not set(ids) & set(held.ids) and set(ids) | set(held.ids) == set(eng.ids)
+    x2, y2, _ = category_images('animals', min_count=2, **kw)
+    assert set(y2) == {'other'}                                             # subfolders with < 2 images join 'other'
     only = offline_web(categories='food', embed_fn=hashed_bow_embed, **kw)
     assert only.ids == ['openclipart/food/blue_cake_01']
     with pytest.raises(ValueError, match='allowed'): offline_web(categories=['cars'], embed_fn=hashed_bow_embed, **kw)
     with pytest.raises(ValueError, match='sources'): build_offline_web(tmp_path, sources=['flickr'], openclipart_root=web_root)
+
+def test_explorer_widget(web_root, tmp_path):
+    eng = offline_web(embed_fn=hashed_bow_embed, sources='openclipart', openclipart_root=web_root, cache=tmp_path/'c', size=16)
+    ui = web_explorer(eng, k=2, score_fn=lambda rs: np.arange(len(rs)))
+    ui.children[0].value = 'black car'
+    assert [r.id for r in ui.results][0] == 'openclipart/transportation/black_car_01' and len(ui.results) == 2
+    with pytest.raises(ValueError): web_explorer(eng, k=0)
 
 def test_engine_cache_save_load(web_root, tmp_path, monkeypatch):
     import genrich.explorer.search as S

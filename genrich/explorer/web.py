@@ -163,7 +163,7 @@ def render_emoji(ch:str, size:int=64, *, font=None):
     ImageDraw.Draw(im).text((-l, -t), ch, font=font, embedded_color=True)
     return _on_white(im, size)
 
-# %% ../../nbs/46_explorer.web.ipynb #e5f28392
+# %% ../../nbs/46_explorer.web.ipynb #6c62c820
 RENDER_VERSION = 2   # bump when rendering changes, so old caches are not mixed with new images
 MANIFEST_COLS = ('id', 'image_path', 'caption', 'source', 'category', 'subcategory', 'also_in')
 
@@ -182,6 +182,10 @@ def _render_item(it:WebItem, size:int, font):
     if it.source == 'emoji': return it.caption, render_emoji(it.origin, size, font=font)
     data = Path(it.origin).read_bytes()
     return svg_caption(*svg_metadata(data), fallback=_stem_title(Path(it.origin))), render_svg(data, size)
+
+def _manifest_name(sources, limit=None, seed=0) -> str:
+    tag = '' if tuple(sources) == SOURCES else '-' + '-'.join(sources)
+    return f'manifest{tag}.csv' if limit is None else f'manifest{tag}-limit{limit}-seed{seed}.csv'
 
 def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|None=None, seed:int=0,
                       openclipart_root=None, emoji_font=None, retry_failed:bool=False) -> Path:
@@ -219,7 +223,7 @@ def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|Non
     rows = [(it.id, f'{it.id}.png', caps[it.id], it.source, it.category, it.subcategory, it.also_in)
             for it in items if it.id in caps and (d/f'{it.id}.png').exists()]
     if not rows: raise ValueError(f"no image of sources={sources} could be rendered; see {fail_path}")
-    name = 'manifest.csv' if limit is None else f'manifest-{"-".join(sources)}-limit{limit}-seed{seed}.csv'
+    name = _manifest_name(sources, limit, seed)
     _write_csv(d/name, rows, MANIFEST_COLS)
     return d/name
 
@@ -234,7 +238,7 @@ def load_manifest(path):
     df['image_path'] = [str(path.parent/p) for p in df['image_path']]
     return df
 
-# %% ../../nbs/46_explorer.web.ipynb #44ceea32
+# %% ../../nbs/46_explorer.web.ipynb #a9c7d5ca
 def _select(df, categories=None, exclude_categories=None):
     known = sorted(set(df.category))
     def _check(name, cats):
@@ -249,8 +253,11 @@ def _select(df, categories=None, exclude_categories=None):
     return df[keep].reset_index(drop=True)
 
 def _manifest(size, limit, cache, build_kw):
-    m = web_dir(size, cache)/'manifest.csv' if limit is None else None
-    if m is None or not m.exists(): m = build_offline_web(cache, size=size, limit=limit, **build_kw)
+    "The manifest for these settings: read when already written for the system data, else built (or resumed)."
+    sources = build_kw.get('sources', SOURCES); sources = (sources,) if isinstance(sources, str) else tuple(sources)
+    m = web_dir(size, cache)/_manifest_name(sources, limit, build_kw.get('seed', 0))
+    custom = any(build_kw.get(k) is not None for k in ('openclipart_root', 'emoji_font')) or build_kw.get('retry_failed')
+    if custom or not m.exists(): m = build_offline_web(cache, size=size, limit=limit, **build_kw)
     return load_manifest(m)
 
 def offline_web(categories=None, exclude_categories=None, *, size:int=64, limit:int|None=None, cache=None,
@@ -267,14 +274,17 @@ def offline_web(categories=None, exclude_categories=None, *, size:int=64, limit:
     eng = CaptionIndexEngine(df.image_path, df.caption, df.id); eng.save(d)
     return eng
 
-def category_images(category:str, *, size:int=64, limit:int|None=None, cache=None, **build_kw) -> tuple:
-    "The held-out target: `(x, labels, ids)` with `x` a float tensor (n, 3, size, size) in [0, 1] and subfolder labels."
+def category_images(category:str, *, size:int=64, limit:int|None=None, cache=None, min_count:int=1, **build_kw) -> tuple:
+    "The held-out target: `(x, labels, ids)`, `x` a float tensor (n, 3, size, size) in [0, 1]; labels are subfolders, 'other' below `min_count`."
     import torch
     from PIL import Image
+    check_range('min_count', min_count, 1, integer=True)
     df = _select(_manifest(size, limit, cache, build_kw), categories=[category])
     if len(df) == 0: raise ValueError(f"category={category!r} has no rendered image")
     x = np.stack([np.asarray(Image.open(p).convert('RGB')) for p in df.image_path])
     labels = np.array([s.split('/')[0] if c == category and s else 'other' for c, s in zip(df.category, df.subcategory)])
+    names, counts = np.unique(labels, return_counts=True)
+    labels = np.where(np.isin(labels, names[counts < min_count]), 'other', labels)   # rare subfolders join 'other'
     return torch.from_numpy(x).permute(0, 3, 1, 2).float().div(255), labels, list(df.id)
 
 # %% ../../nbs/46_explorer.web.ipynb #311dfecc
