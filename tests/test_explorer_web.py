@@ -121,14 +121,19 @@ def test_explorer_widget(web_root, tmp_path):
     assert [r.id for r in ui.results][0] == 'openclipart/transportation/black_car_01' and len(ui.results) == 2
     with pytest.raises(ValueError): web_explorer(eng, k=0)
 
-def test_engine_cache_save_load(web_root, tmp_path, monkeypatch):
+def test_caption_embeddings_cached_once(web_root, tmp_path, monkeypatch):
     import genrich.explorer.search as S
-    monkeypatch.setattr(S, 'minilm_embed', lambda texts: hashed_bow_embed(texts, 64))   # stand-in for MiniLM, same code path
+    calls = []
+    def fake(texts): calls.append(len(texts)); return hashed_bow_embed(texts, 64)      # stand-in for MiniLM, same code path
+    monkeypatch.setattr(S, 'minilm_embed', fake)
     kw = dict(sources='openclipart', openclipart_root=web_root, cache=tmp_path/'cache', size=16)
     a = offline_web(**kw)
-    assert len(list((web_dir(16, tmp_path/'cache')/'engines').iterdir())) == 1
-    b = offline_web(**kw)                                          # loaded from the cache
-    assert b.ids == a.ids and [h.id for h in b.search('blue cake', 3)] == [h.id for h in a.search('blue cake', 3)]
+    held = offline_web(exclude_categories='animals', **kw)
+    assert calls == [4]                                      # all four captions embedded once, reused by the second engine
+    assert len(list((web_dir(16, tmp_path/'cache')/'embeddings').iterdir())) == 1
+    ref = CaptionIndexEngine(a.images, a.captions, a.ids, embed_fn=lambda t: hashed_bow_embed(t, 64))
+    assert [h.id for h in a.search('blue cake', 4)] == [h.id for h in ref.search('blue cake', 4)]
+    assert [h.id for h in held.search('blue cake', 4)] == ['openclipart/transportation/black_car_01']
 
 def test_missing_source_names_install_command(tmp_path, monkeypatch):
     monkeypatch.setenv('GENRICH_DATA', str(tmp_path))
