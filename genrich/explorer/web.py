@@ -301,7 +301,7 @@ def category_images(category:str, *, size:int=64, limit:int|None=None, cache=Non
     labels = np.where(np.isin(labels, names[counts < min_count]), 'other', labels)   # rare subfolders join 'other'
     return torch.from_numpy(x).permute(0, 3, 1, 2).float().div(255), labels, list(df.id)
 
-# %% ../../nbs/46_explorer.web.ipynb #311dfecc
+# %% ../../nbs/46_explorer.web.ipynb #c1bc7d2d
 def plot_web_grid(results, *, ncols:int=6, title:str|None=None):
     "A grid of search results (or `(image, caption)` pairs) with their captions."
     import matplotlib.pyplot as plt, textwrap
@@ -318,7 +318,7 @@ def plot_web_grid(results, *, ncols:int=6, title:str|None=None):
     if title: fig.suptitle(title, fontsize=9)
     fig.tight_layout(); return fig
 
-# %% ../../nbs/46_explorer.web.ipynb #9051309a
+# %% ../../nbs/46_explorer.web.ipynb #00495930
 def web_explorer(engine, *, k:int=12, score_fn:Callable|None=None, ncols:int=6):
     "An ipywidgets box: type a query, see `engine.search(query, k)` as a captioned grid (with `score_fn(results)` if given)."
     import ipywidgets as W, matplotlib.pyplot as plt
