@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from genrich.explorer.web import (svg_metadata, svg_caption, render_svg, render_emoji, repair_svg, openclipart_items, emoji_items,
+import shutil
+from genrich.explorer.web import (image_hashes, svg_metadata, svg_caption, render_svg, render_emoji, repair_svg, openclipart_items, emoji_items,
                                   build_offline_web, load_manifest, offline_web, category_images, web_dir, web_explorer,
                                   OPENCLIPART, NOTO_EMOJI, MANIFEST_COLS)
 from genrich.explorer.search import hashed_bow_embed, CaptionIndexEngine, SearchResult
@@ -109,6 +110,14 @@ def test_engine_search_and_held_out_category(web_root, tmp_path):
     assert not set(ids) & set(held.ids) and set(ids) | set(held.ids) == set(eng.ids)
     x2, y2, _ = category_images('animals', min_count=2, **kw)
     assert set(y2) == {'other'}                                             # subfolders with < 2 images join 'other'
+    df = load_manifest(web_dir(16, tmp_path/'cache')/'manifest-openclipart.csv')
+    h = dict(zip(df.id, image_hashes(df, tmp_path/'cache').tolist()))
+    assert h['openclipart/animals/mammals/green_dog_01'] == h['openclipart/transportation/black_car_01']   # flat images: same dHash...
+    # ...yet the car stayed in `held` above: a hash collision is confirmed pixel by pixel before an image counts as a copy
+    shutil.copy(web_root/'animals/mammals/green_dog_01.svg', web_root/'transportation/green_bus_01.svg')   # a true copy filed elsewhere
+    assert offline_web(exclude_categories=['animals'], embed_fn=hashed_bow_embed, **kw).ids == ['openclipart/transportation/black_car_01']
+    assert len(offline_web(exclude_categories=['animals'], copy_threshold=None, embed_fn=hashed_bow_embed, **kw)) == 2
+    (web_root/'transportation/green_bus_01.svg').unlink()
     only = offline_web(categories='food', embed_fn=hashed_bow_embed, **kw)
     assert only.ids == ['openclipart/food/blue_cake_01']
     with pytest.raises(ValueError, match='allowed'): offline_web(categories=['cars'], embed_fn=hashed_bow_embed, **kw)

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'OPENCLIPART', 'NOTO_EMOJI', 'SOURCES', 'RENDER_VERSION', 'MANIFEST_COLS', 'WebItem', 'svg_metadata',
            'svg_caption', 'openclipart_items', 'emoji_items', 'repair_svg', 'render_svg', 'render_emoji', 'web_dir',
-           'build_offline_web', 'load_manifest', 'offline_web', 'caption_embeddings', 'category_images',
+           'build_offline_web', 'load_manifest', 'image_hashes', 'offline_web', 'caption_embeddings', 'category_images',
            'plot_web_grid', 'web_explorer']
 
 # %% ../../nbs/46_explorer.web.ipynb #ce25aed4
@@ -240,7 +240,7 @@ def load_manifest(path):
     df['image_path'] = [str(path.parent/p) for p in df['image_path']]
     return df
 
-# %% ../../nbs/46_explorer.web.ipynb #541f5310
+# %% ../../nbs/46_explorer.web.ipynb #80ba5c07
 def _select(df, categories=None, exclude_categories=None):
     known = sorted(set(df.category))
     def _check(name, cats):
@@ -262,11 +262,42 @@ def _manifest(size, limit, cache, build_kw):
     if custom or not m.exists(): m = build_offline_web(cache, size=size, limit=limit, **build_kw)
     return load_manifest(m)
 
+def image_hashes(df, folder) -> np.ndarray:
+    "dHashes (App. A.2) of a manifest's images, computed once and cached in `folder/hashes`."
+    from genrich.explorer.audit import dhash
+    from PIL import Image
+    key = hashlib.sha256(json.dumps(list(df.id)).encode()).hexdigest()[:16]
+    f = Path(folder)/'hashes'/f'dhash8-{key}.npy'
+    if f.exists():
+        try:
+            h = np.load(f)
+            if h.shape == (len(df), 8): return h
+        except (ValueError, OSError) as err: log.warning("recomputing image hashes %s: %s", f, err)
+    h = np.concatenate([dhash(np.stack([np.asarray(Image.open(p).convert('RGB')) for p in df.image_path[s:s + 2048]]))
+                        for s in range(0, len(df), 2048)])
+    buf = io.BytesIO(); np.save(buf, h); atomic_write_bytes(f, buf.getvalue())
+    return h
+
+def _drop_copies(full, df, held, folder, threshold:int, pixel_tol:float):
+    "`df` without copies of `held` images: dHash within `threshold` bits, confirmed by mean |pixel difference| <= `pixel_tol`."
+    from genrich.explorer.audit import near_duplicates
+    from PIL import Image
+    h = image_hashes(full, folder)
+    pairs = near_duplicates(h[df.index.to_numpy()], h[held.index.to_numpy()], threshold=threshold)
+    px = lambda p: np.asarray(Image.open(p).convert('RGB'), dtype=np.float32)/255
+    a, b = df.image_path.to_numpy(), held.image_path.to_numpy()
+    copies = sorted({int(i) for i, j, _ in pairs if np.abs(px(a[i]) - px(b[j])).mean() <= pixel_tol})
+    if copies: log.info("holding out %d copies of held-out images filed elsewhere", len(copies))
+    return df.drop(df.index[copies])
+
 def offline_web(categories=None, exclude_categories=None, *, size:int=64, limit:int|None=None, cache=None,
-                embed_fn:Callable|None=None, **build_kw) -> CaptionIndexEngine:
+                embed_fn:Callable|None=None, copy_threshold:int|None=0, copy_pixel_tol:float=0.05, **build_kw) -> CaptionIndexEngine:
     "A `CaptionIndexEngine` over the rendered offline web (built on first use), optionally restricted by category."
     full = _manifest(size, limit, cache, build_kw)
     df = _select(full, categories, exclude_categories)
+    if exclude_categories is not None and copy_threshold is not None:   # copies of held-out drawings filed elsewhere go too
+        check_range('copy_pixel_tol', copy_pixel_tol, 0, 1)
+        df = _drop_copies(full, df, _select(full, exclude_categories), web_dir(size, cache), copy_threshold, copy_pixel_tol)
     if len(df) == 0: raise ValueError(f"no image left with categories={categories}, exclude_categories={exclude_categories}")
     if embed_fn is not None: return CaptionIndexEngine(list(df.image_path), list(df.caption), list(df.id), embed_fn=embed_fn)
     import faiss
