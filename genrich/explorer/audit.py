@@ -8,7 +8,7 @@ import numpy as np
 from ..core import check_range, progress
 
 # %% auto #0
-__all__ = ['dhash', 'hamming', 'near_duplicates', 'leakage_report']
+__all__ = ['dhash', 'hamming', 'near_duplicates', 'leakage_report', 'pixel_difference', 'confirm_pairs']
 
 # %% ../../nbs/46b_explorer.audit.ipynb #3e222e5a
 def _gray(images):
@@ -74,3 +74,30 @@ def leakage_report(downloaded, target_test, *, threshold:int=0, hash_size:int=8,
     leaked = np.unique(pairs[:, 1])
     return dict(n_downloaded=len(hd), n_test=len(ht), threshold=int(threshold), n_leaked=int(len(leaked)),
                 frac_leaked=float(len(leaked)/len(ht)), leaked_test_idx=leaked.tolist(), pairs=pairs.tolist())
+
+# %% ../../nbs/46b_explorer.audit.ipynb #50d4daa7
+def _as_float(img) -> np.ndarray:
+    from PIL import Image
+    if hasattr(img, 'detach'): img = img.detach().cpu().numpy()
+    if isinstance(img, np.ndarray):
+        a = img.astype(np.float32)
+        if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.transpose(1, 2, 0)   # CHW -> HWC
+        return a/255 if img.dtype == np.uint8 else a
+    return np.asarray((img if hasattr(img, 'convert') else Image.open(img)).convert('RGB'), dtype=np.float32)/255
+
+def pixel_difference(a, b, *, background:float|None=0.98) -> float:
+    "Mean |a - b| in [0, 1] over the pixels where either image is not background white (all pixels if `background` is None)."
+    a, b = _as_float(a), _as_float(b)
+    if a.shape != b.shape: return 1.0
+    diff = np.abs(a - b).reshape(-1, a.shape[-1] if a.ndim == 3 else 1).mean(-1)
+    if background is not None:
+        ink = ~((a.reshape(len(diff), -1) >= background).all(-1) & (b.reshape(len(diff), -1) >= background).all(-1))
+        diff = diff[ink]
+    return float(diff.mean()) if diff.size else 0.0
+
+def confirm_pairs(pairs, images_a, images_b, *, pixel_tol:float=0.05, background:float|None=0.98) -> np.ndarray:
+    "The `(i, j, distance)` pairs whose images (paths, PIL, HWC/CHW arrays, tensors) differ by <= `pixel_tol` (see `pixel_difference`)."
+    check_range('pixel_tol', pixel_tol, 0, 1)
+    keep = [(i, j, d) for i, j, d in np.asarray(pairs, dtype=np.int64).reshape(-1, 3)
+            if pixel_difference(images_a[i], images_b[j], background=background) <= pixel_tol]
+    return np.array(keep, dtype=np.int64).reshape(-1, 3)

@@ -240,7 +240,7 @@ def load_manifest(path):
     df['image_path'] = [str(path.parent/p) for p in df['image_path']]
     return df
 
-# %% ../../nbs/46_explorer.web.ipynb #80ba5c07
+# %% ../../nbs/46_explorer.web.ipynb #7a2b16d1
 def _select(df, categories=None, exclude_categories=None):
     known = sorted(set(df.category))
     def _check(name, cats):
@@ -279,19 +279,16 @@ def image_hashes(df, folder) -> np.ndarray:
     return h
 
 def _drop_copies(full, df, held, folder, threshold:int, pixel_tol:float):
-    "`df` without copies of `held` images: dHash within `threshold` bits, confirmed by mean |pixel difference| <= `pixel_tol`."
-    from genrich.explorer.audit import near_duplicates
-    from PIL import Image
+    "`df` without copies of `held` images: dHash within `threshold` bits, confirmed by `audit.confirm_pairs`."
+    from genrich.explorer.audit import near_duplicates, confirm_pairs
     h = image_hashes(full, folder)
     pairs = near_duplicates(h[df.index.to_numpy()], h[held.index.to_numpy()], threshold=threshold)
-    px = lambda p: np.asarray(Image.open(p).convert('RGB'), dtype=np.float32)/255
-    a, b = df.image_path.to_numpy(), held.image_path.to_numpy()
-    copies = sorted({int(i) for i, j, _ in pairs if np.abs(px(a[i]) - px(b[j])).mean() <= pixel_tol})
-    if copies: log.info("holding out %d copies of held-out images filed elsewhere", len(copies))
+    copies = np.unique(confirm_pairs(pairs, df.image_path.to_numpy(), held.image_path.to_numpy(), pixel_tol=pixel_tol)[:, 0])
+    if len(copies): log.info("holding out %d copies of held-out images filed elsewhere", len(copies))
     return df.drop(df.index[copies])
 
 def offline_web(categories=None, exclude_categories=None, *, size:int=64, limit:int|None=None, cache=None,
-                embed_fn:Callable|None=None, copy_threshold:int|None=0, copy_pixel_tol:float=0.05, **build_kw) -> CaptionIndexEngine:
+                embed_fn:Callable|None=None, copy_threshold:int|None=4, copy_pixel_tol:float=0.05, **build_kw) -> CaptionIndexEngine:
     "A `CaptionIndexEngine` over the rendered offline web (built on first use), optionally restricted by category."
     full = _manifest(size, limit, cache, build_kw)
     df = _select(full, categories, exclude_categories)
