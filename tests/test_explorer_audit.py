@@ -65,3 +65,18 @@ def test_leakage_report_counts_test_images():
     assert rep['frac_leaked'] == pytest.approx(2/30)
     assert sorted(p[0] for p in rep['pairs']) == [100, 101, 102]
     assert leakage_report(dhash(dl), dhash(test)) == rep                    # hashes in, same report
+
+def test_pixel_confirmation():
+    from genrich.explorer.audit import pixel_difference, confirm_pairs
+    def dot(r, c, v=0):
+        a = np.full((64, 64, 3), 255, np.uint8); a[r:r+4, c:c+4] = v; return a
+    a, b = dot(10, 10), dot(40, 40)
+    assert hamming(dhash([a]), dhash([b]))[0, 0] <= 8                     # small unrelated marks: near-colliding hashes
+    assert pixel_difference(a, b, background=None) == pytest.approx(2*16/64**2, abs=1e-6)   # and a tiny plain mean
+    assert pixel_difference(a, b) == pytest.approx(1.0)                     # but nothing in common where there is ink
+    assert pixel_difference(a, a.copy()) == 0.0 and pixel_difference(a, a[:32]) == 1.0
+    imgs = [a, b, dot(10, 10, v=3)]
+    assert confirm_pairs([[0, 1, 0], [0, 2, 0], [1, 1, 0]], imgs, imgs).tolist() == [[0, 2, 0], [1, 1, 0]]
+    t = smooth(2)
+    assert confirm_pairs([[0, 0, 0], [0, 1, 0]], t, t.clone(), background=None).tolist() == [[0, 0, 0]]
+    with pytest.raises(ValueError): confirm_pairs([[0, 0, 0]], imgs, imgs, pixel_tol=2)
