@@ -41,7 +41,7 @@ def dhash(images, hash_size:int=8) -> np.ndarray:
         out.append(np.packbits(bits, axis=1))
     return np.concatenate(out)
 
-# %% ../../nbs/46b_explorer.audit.ipynb #78d1f284
+# %% ../../nbs/46b_explorer.audit.ipynb #54479c0d
 def _check_hashes(name, h):
     h = np.asarray(h)
     if h.dtype != np.uint8 or h.ndim != 2: raise TypeError(f"{name} must be packed dHash bits, a uint8 array (n, bytes); got {h.dtype} {h.shape}")
@@ -51,7 +51,10 @@ def hamming(a, b) -> np.ndarray:
     "All pairwise Hamming distances (len(a), len(b)) between packed hashes, as int32."
     a, b = _check_hashes('a', a), _check_hashes('b', b)
     if a.shape[1] != b.shape[1]: raise ValueError(f"hash lengths differ: a has {a.shape[1]} bytes, b has {b.shape[1]}")
-    return np.bitwise_count(a[:, None, :] ^ b[None, :, :]).sum(-1, dtype=np.int32)
+    if a.shape[1] % 8 == 0:                       # 64-bit words: one XOR and one popcount per word
+        a, b = np.ascontiguousarray(a).view(np.uint64), np.ascontiguousarray(b).view(np.uint64)
+    d = np.bitwise_count(a[:, None, :] ^ b[None, :, :])
+    return d[..., 0].astype(np.int32) if d.shape[-1] == 1 else d.sum(-1, dtype=np.int32)
 
 def near_duplicates(downloaded, target, *, threshold:int=0, block:int=4096) -> np.ndarray:
     "Pairs `(i_downloaded, j_target, distance)` with Hamming distance <= `threshold`, as an int array (k, 3)."
