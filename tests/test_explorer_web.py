@@ -95,6 +95,16 @@ def test_manifest_round_trip_and_resume(web_root, tmp_path):
     assert df2.equals(df)
     assert all(os.path.getmtime(p) == t for p, t in mt.items() if p != df.image_path[0])   # the rest not re-rendered
 
+def test_render_only_some_categories(web_root, tmp_path):
+    m = build(web_root, tmp_path, render_categories=['transportation'])
+    assert m.name == 'manifest-openclipart-cats-transportation.csv'
+    assert list(load_manifest(m).id) == ['openclipart/transportation/black_car_01']
+    assert not (m.parent/'openclipart/animals').exists()                     # nothing else was rendered
+    eng = offline_web(render_categories=['animals'], embed_fn=hashed_bow_embed, sources='openclipart',
+                      openclipart_root=web_root, cache=tmp_path/'cache', size=16)
+    assert sorted(eng.ids) == ['openclipart/animals/birds/red_bird_01', 'openclipart/animals/mammals/green_dog_01',
+                               'openclipart/food/blue_cake_01']              # the cake is filed under animals by a link
+
 def test_engine_search_and_held_out_category(web_root, tmp_path):
     kw = dict(sources='openclipart', openclipart_root=web_root, cache=tmp_path/'cache', size=16)
     eng = offline_web(embed_fn=hashed_bow_embed, **kw)

@@ -165,7 +165,7 @@ def render_emoji(ch:str, size:int=64, *, font=None):
     ImageDraw.Draw(im).text((-l, -t), ch, font=font, embedded_color=True)
     return _on_white(im, size)
 
-# %% ../../nbs/46_explorer.web.ipynb #6c62c820
+# %% ../../nbs/46_explorer.web.ipynb #40d89c1d
 RENDER_VERSION = 2   # bump when rendering changes, so old caches are not mixed with new images
 MANIFEST_COLS = ('id', 'image_path', 'caption', 'source', 'category', 'subcategory', 'also_in')
 
@@ -185,20 +185,26 @@ def _render_item(it:WebItem, size:int, font):
     data = Path(it.origin).read_bytes()
     return svg_caption(*svg_metadata(data), fallback=_stem_title(Path(it.origin))), render_svg(data, size)
 
-def _manifest_name(sources, limit=None, seed=0) -> str:
+def _manifest_name(sources, limit=None, seed=0, render_categories=None) -> str:
     tag = '' if tuple(sources) == SOURCES else '-' + '-'.join(sources)
+    if render_categories is not None:
+        cats = '-'.join(sorted(render_categories))
+        tag += '-cats-' + (cats if len(cats) <= 60 else hashlib.sha256(cats.encode()).hexdigest()[:12])
     return f'manifest{tag}.csv' if limit is None else f'manifest{tag}-limit{limit}-seed{seed}.csv'
 
 def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|None=None, seed:int=0,
-                      openclipart_root=None, emoji_font=None, retry_failed:bool=False) -> Path:
+                      render_categories=None, openclipart_root=None, emoji_font=None, retry_failed:bool=False) -> Path:
     "Render the offline web to the cache (resumable; bad files skipped and logged); return its manifest path."
     check_range('size', size, 8, integer=True)
     if isinstance(sources, str): sources = (sources,)
     for s in sources: check_choice('sources', s, SOURCES)
     if limit is not None: check_range('limit', limit, 1, integer=True)
+    if isinstance(render_categories, str): render_categories = (render_categories,)
     items = []
     for s in sources:
         its = openclipart_items(openclipart_root) if s == 'openclipart' else emoji_items(emoji_font)
+        if render_categories is not None:      # only items filed (by any path) under these categories
+            its = [it for it in its if {it.category, *filter(None, it.also_in.split('|'))} & set(render_categories)]
         if limit is not None and len(its) > limit:
             its = [its[i] for i in sorted(np.random.default_rng(seed).choice(len(its), limit, replace=False))]
         items += its
@@ -224,8 +230,8 @@ def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|Non
         _write_csv(fail_path, [(r['id'], r['origin'], r['error']) for r in failed.values()], ('id', 'origin', 'error'))
     rows = [(it.id, f'{it.id}.png', caps[it.id], it.source, it.category, it.subcategory, it.also_in)
             for it in items if it.id in caps and (d/f'{it.id}.png').exists()]
-    if not rows: raise ValueError(f"no image of sources={sources} could be rendered; see {fail_path}")
-    name = _manifest_name(sources, limit, seed)
+    if not rows: raise ValueError(f"no image of sources={sources}, render_categories={render_categories} could be rendered; see {fail_path}")
+    name = _manifest_name(sources, limit, seed, render_categories)
     _write_csv(d/name, rows, MANIFEST_COLS)
     return d/name
 
@@ -240,7 +246,7 @@ def load_manifest(path):
     df['image_path'] = [str(path.parent/p) for p in df['image_path']]
     return df
 
-# %% ../../nbs/46_explorer.web.ipynb #7a2b16d1
+# %% ../../nbs/46_explorer.web.ipynb #8b6d0214
 def _select(df, categories=None, exclude_categories=None):
     known = sorted(set(df.category))
     def _check(name, cats):
@@ -257,7 +263,8 @@ def _select(df, categories=None, exclude_categories=None):
 def _manifest(size, limit, cache, build_kw):
     "The manifest for these settings: read when already written for the system data, else built (or resumed)."
     sources = build_kw.get('sources', SOURCES); sources = (sources,) if isinstance(sources, str) else tuple(sources)
-    m = web_dir(size, cache)/_manifest_name(sources, limit, build_kw.get('seed', 0))
+    rc = build_kw.get('render_categories'); rc = (rc,) if isinstance(rc, str) else rc
+    m = web_dir(size, cache)/_manifest_name(sources, limit, build_kw.get('seed', 0), rc)
     custom = any(build_kw.get(k) is not None for k in ('openclipart_root', 'emoji_font')) or build_kw.get('retry_failed')
     if custom or not m.exists(): m = build_offline_web(cache, size=size, limit=limit, **build_kw)
     return load_manifest(m)
