@@ -13,7 +13,7 @@ STAMP := $(VENV)/.genrich-installed
 SCALE ?= quick
 CHAPTER ?= all
 # Debian packages that ship the data sets the chapters read (see README.md, "Data").
-APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist
+APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist openclipart-svg fonts-noto-color-emoji
 # The VADER ground-truth sentences (MIT) ship only in the sdist of vaderSentiment 3.3.2.
 CACHE_DIR := $(or $(GENRICH_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/genrich)
 VADER_DIR := $(CACHE_DIR)/hutto_ICWSM_2014
