@@ -23,11 +23,11 @@ def _fake_target(gain):
     runs = {m: dict(knn_acc=up(0.5, g), probe_acc=up(0.6, g), category_mass=dict(relevant=[0.01, 0.05, mass]), category_score=dict(relevant=[0.5]*it))
             for m, g, mass in (('random', 0.0, 0.01), ('ours', gain, 0.2), ('labels', 0.0, 0.0), ('ours++', 2*gain, 0.4),
                                ('ours++ (1nn)', 0.0, 0.1), ('ours++ (moco)', 0.0, 0.1))}
-    return dict(runs=runs, initial=dict(knn_acc=0.5, probe_acc=0.6), n_relevant=100, n_concepts=10_000, iterations=it)
+    return dict(runs=runs, initial=dict(knn_acc=0.5, probe_acc=0.6), n_relevant=100, n_concepts=10_000, iterations=it, n_eval=1000)
 
 def test_agent_claims_follow_the_numbers():
     from genrich.explorer.experiments import _agent_claims
-    good, bad = _agent_claims(dict(t=_fake_target(0.02))), _agent_claims(dict(t=_fake_target(-0.02)))
+    good, bad = _agent_claims(dict(t=_fake_target(0.05))), _agent_claims(dict(t=_fake_target(-0.05)))
     assert len(good) == 5 and all(h == 'yes' for *_, h in good), good
     assert [h for *_, h in bad][:3] == ['no', 'no', 'no']
     flat = _agent_claims(dict(t=_fake_target(0.0005)))

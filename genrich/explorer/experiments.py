@@ -119,15 +119,15 @@ def web_category_target(category:str='animals', size:int=32, seed:int=0, limit=N
     perm = np.random.default_rng(seed).permutation(len(x)); a, b = perm[:len(x)//2], perm[len(x)//2:]
     return dict(target=x[a], eval_data=(x[a], y[a], x[b], y[b]), labels=[str(n).replace('_', ' ') for n in names if n != 'other'])
 
-# %% ../../nbs/49_explorer.experiments.ipynb #6b2bcf35
-def _summary(hist, initial, thumbs:bool) -> dict:
+# %% ../../nbs/49_explorer.experiments.ipynb #03b4849b
+def _summary(hist, initial, thumbs:bool, uniform_mass:float) -> dict:
     cat = lambda key: {k: [h['categories'][k][key] for h in hist] for k in (hist[0]['categories'] if hist else {})}
     return dict(knn_acc=[initial['knn_acc']] + [h['knn_acc'] for h in hist], probe_acc=[initial['probe_acc']] + [h['probe_acc'] for h in hist],
                 mean_reward=[h['mean_reward'] for h in hist], n_downloaded=[h['n_downloaded'] for h in hist],
                 category_mass=cat('mass'), category_score=cat('score'), label_share=[h['label_share'] for h in hist],
                 top_queries=[h['top_queries'][:3] for h in hist], ssl_loss=[float(np.mean(h['ssl_loss'])) for h in hist],
                 timings={k: float(np.mean([h['timings'][k] for h in hist])) for k in hist[0]['timings']} if hist else {},
-                thumbs=[h['thumbs'] for h in hist] if thumbs else [])
+                thumbs=[h['thumbs'] for h in hist] if thumbs else [], uniform_mass=uniform_mass)
 
 def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, iterations:int, pretrain_epochs:int,
                modes=('random', 'ours', 'ours++'), ablation=('1nn', 'moco'), model_kw:dict|None=None, ckdir=None, seed:int=0) -> dict:
@@ -135,7 +135,7 @@ def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, 
     import torch
     from genrich.explorer.concepts import embed_texts
     queries, emb, mask = concepts; target = data['target']; model_kw = model_kw or {}
-    key = hashlib.sha256(json.dumps([name, asdict(cfg), iterations, pretrain_epochs, model_kw, seed, len(target)], default=str).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([name, asdict(cfg), iterations, pretrain_epochs, model_kw, seed, len(target), int(mask.sum()), 'relevant+rest'], default=str).encode()).hexdigest()[:12]
     ckdir = Path(ckdir or cache_dir()/'internet_explorer'/'runs')/f'{name}-{key}'
     torch.manual_seed(seed); model = MoCo(in_channels=target.shape[1], **model_kw)
     pre = train_ssl(model, target, epochs=pretrain_epochs, batch_size=cfg.batch_size, optimizer=cfg.optimizer, lr=cfg.lr, seed=seed,
@@ -145,14 +145,15 @@ def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, 
     for mode, reward in [(m, 'knn') for m in modes] + [('ours++', r) for r in ablation]:
         c = replace(cfg, mode=mode, reward=reward, seed=seed)
         ag = InternetExplorer(engine, target, queries, emb, model=model, config=c, labels=data['labels'], label_emb=lemb,
-                              eval_data=data['eval_data'], categories={'relevant': mask}, checkpoint=ckdir/f'{mode}-{reward}.pt')
+                              eval_data=data['eval_data'], categories={'relevant': mask, 'rest': ~mask}, checkpoint=ckdir/f'{mode}-{reward}.pt')
         hist = ag.run(iterations, desc=f'{name}: {mode} ({reward})')
-        runs[mode if reward == 'knn' else f'{mode} ({reward})'] = _summary(hist, initial, thumbs=reward == 'knn' and mode in ('random', 'ours++'))
+        runs[mode if reward == 'knn' else f'{mode} ({reward})'] = _summary(hist, initial, thumbs=reward == 'knn' and mode in ('random', 'ours++'),
+                                                                           uniform_mass=float(mask[ag.active].mean()))
     return dict(name=name, n_target=len(target), n_eval=len(data['eval_data'][2]), n_classes=int(len(np.unique(data['eval_data'][1]))),
                 labels=data['labels'], n_relevant=int(mask.sum()), n_concepts=len(queries), n_web=len(engine), pretrain_loss=pre,
                 initial=initial, iterations=iterations, runs=runs)
 
-# %% ../../nbs/49_explorer.experiments.ipynb #4ae57631
+# %% ../../nbs/49_explorer.experiments.ipynb #97af77b3
 _STYLE = {'random': ('C0', 'random exploration'), 'ours': ('C1', 'ours (GP over WordNet)'), 'labels': ('C2', 'labels only'),
           'ours++': ('C3', 'ours++ (labels + GP over pruned WordNet)')}
 
@@ -170,22 +171,24 @@ def plot_explorer_curves(rec):
             ax[0, j].plot(it, r['knn_acc'], 'o-', color=col, label=lab); ax[1, j].plot(it, r['probe_acc'], 'o-', color=col, label=lab)
         ax[0, j].set(title=f"{tname} (target {t['n_target']}, eval {t['n_eval']}, {t['n_classes']} classes)", ylabel='k-NN accuracy')
         ax[1, j].set(xlabel='iteration (0 = MoCo-v3 on the target only)', ylabel='linear-probe accuracy')
+        for a in ax[:, j]: a.xaxis.get_major_locator().set_params(integer=True)
     ax[0, 0].legend(fontsize=7); fig.tight_layout(); return fig
 
 def plot_explorer_fig25(rec):
-    "Fig. 2.5 analog: estimated reward and sampling mass of the relevant WordNet category vs the rest, by iteration."
+    "Fig. 2.5 analog: sampling mass and mean estimated score of the relevant WordNet category vs the rest, by iteration."
     import matplotlib.pyplot as plt
     tg = _targets(rec); fig, ax = plt.subplots(2, len(tg), figsize=(5.2*len(tg), 6), squeeze=False)
     for j, (tname, t) in enumerate(tg.items()):
         for mode in ('ours', 'ours++'):
             if mode not in t['runs']: continue
             r = t['runs'][mode]; col = _STYLE[mode][0]; it = np.arange(1, len(r['category_mass']['relevant']) + 1)
-            ax[0, j].plot(it, r['category_mass']['relevant'], 'o-', color=col, label=f'{mode}')
-            ax[1, j].plot(it, r['category_score']['relevant'], 'o-', color=col, label=f'{mode}: relevant')
-        if 'random' in t['runs']: ax[0, j].plot(it, t['runs']['random']['category_mass']['relevant'], 'o--', color='C0', label='random (uniform)')
+            ax[0, j].plot(it, r['category_mass']['relevant'], 'o-', color=col, label=mode)
+            ax[0, j].axhline(r.get('uniform_mass', np.nan), color=col, ls=':', lw=1, label=f'{mode}: uniform over its vocabulary')
+            for cat, ls in (('relevant', 'o-'), ('rest', 'x--')):
+                if cat in r['category_score']: ax[1, j].plot(it, r['category_score'][cat], ls, color=col, label=f'{mode}: {cat}')
         ax[0, j].set(title=f"{tname}: {t['n_relevant']:,} relevant WordNet concepts", ylabel='sampling mass on relevant concepts', yscale='log')
-        ax[1, j].set(xlabel='iteration', ylabel='mean estimated score (relevant)')
-        ax[0, j].legend(fontsize=7); ax[1, j].legend(fontsize=7)
+        ax[1, j].set(xlabel='iteration', ylabel='mean estimated score (observed or mu+sigma)')
+        for a in ax[:, j]: a.legend(fontsize=7); a.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout(); return fig
 
 def plot_explorer_fig24(rec, mode:str='ours++'):
@@ -243,7 +246,7 @@ def explorer_widget(agent:InternetExplorer, k:int=12):
     box = W.VBox([W.HBox([q, go, step]), out]); box.search, box.step = search, do_step
     return box
 
-# %% ../../nbs/49_explorer.experiments.ipynb #231d95fb
+# %% ../../nbs/49_explorer.experiments.ipynb #dc444066
 def _claims(nb:dict) -> list:
     v, s, lem, d = nb['vocabulary'], nb['sampling'], nb['lemma'], nb['discovery']
     sizes = v['category_sizes']
@@ -264,33 +267,43 @@ def _claims(nb:dict) -> list:
          f"found {d['gpr']['found'][-1]} vs {d['random']['found'][-1]} distinct", 'yes' if g_hit > 2*r_hit else 'no'),
     ]
 
-def _verdict(d, eps=0.005): return 'yes' if d > eps else ('no (within noise)' if d > -eps else 'no')
+def _noise(p:float, n:int) -> float:
+    "Two standard errors of the difference of two accuracies near `p` measured on `n` test images."
+    return 2*np.sqrt(2*p*(1 - p)/max(n, 1))
+
+def _verdict(d, eps): return 'yes' if d > eps else ('no (within noise)' if d > -eps else 'no')
+
+def _both(a, b): return a if a == b else 'partly'
 
 def _agent_claims(agent:dict) -> list:
-    "Claims rows for the agent runs (one group per target); single-seed differences under 0.5 points are called noise."
+    "Claims rows for the agent runs (one group per target); differences under two standard errors (`_noise`) are called noise."
     rows = []
     for tname, t in agent.items():
         R = t['runs']; last = lambda m, key='knn_acc': float(np.mean(R[m][key][-2:]))     # mean of the last two iterations
-        init = t['initial']['knn_acc']; share = t['n_relevant']/t['n_concepts']
+        init = t['initial']['knn_acc']; share = t['n_relevant']/t['n_concepts']; eps = _noise(init, t.get('n_eval', 1000))
+        pm = f" (noise level {eps:.3f})"
         if 'ours' in R and 'random' in R:
             rows.append((f'Fig. 2.7 ({tname}): Internet Explorer raises k-NN accuracy faster than random exploration',
-                         f"k-NN acc. (mean of last 2 of {t['iterations']} it.): ours {last('ours'):.3f}, random {last('random'):.3f}, start {init:.3f}", _verdict(last('ours') - last('random'))))
+                         f"k-NN acc. (mean of last 2 of {t['iterations']} it.): ours {last('ours'):.3f}, random {last('random'):.3f}, start {init:.3f}{pm}", _verdict(last('ours') - last('random'), eps)))
         if 'ours++' in R and 'random' in R:
             rows.append((f'Table 2.2 ({tname}): with the label set, ours++ beats random exploration and labels only',
-                         f"ours++ {last('ours++'):.3f} vs random {last('random'):.3f}" + (f", labels only {last('labels'):.3f}" if 'labels' in R else ''),
-                         _verdict(min(last('ours++') - last('random'), last('ours++') - last('labels') if 'labels' in R else 1))))
+                         f"ours++ {last('ours++'):.3f} vs random {last('random'):.3f}" + (f", labels only {last('labels'):.3f}" if 'labels' in R else '') + pm,
+                         _verdict(min(last('ours++') - last('random'), last('ours++') - last('labels') if 'labels' in R else 1), eps)))
         if 'ours++' in R:
             rows.append((f'Table 2.1 ({tname}): the searched images improve the starting (target-only MoCo-v3) features',
-                         f"ours++ k-NN {init:.3f} -> {last('ours++'):.3f}, linear probe {t['initial']['probe_acc']:.3f} -> {last('ours++', 'probe_acc'):.3f}", _verdict(last('ours++') - init)))
+                         f"ours++ k-NN {init:.3f} -> {last('ours++'):.3f}, linear probe {t['initial']['probe_acc']:.3f} -> {last('ours++', 'probe_acc'):.3f}{pm}",
+                         _both(_verdict(last('ours++') - init, eps), _verdict(last('ours++', 'probe_acc') - t['initial']['probe_acc'], eps))))
         if 'ours' in R:
-            m = R['ours']['category_mass']['relevant'][-1]
+            m = R['ours']['category_mass']['relevant'][-1]; pp = R.get('ours++')
+            extra = f", ours++: {pp['category_mass']['relevant'][-1]:.1%} (uniform over its pruned vocabulary: {pp.get('uniform_mass', float('nan')):.1%})" if pp else ''
+            ok_pp = pp is not None and pp['category_mass']['relevant'][-1] > 2*pp.get('uniform_mass', 1)
             rows.append((f'Fig. 2.5 ({tname}): the sampling distribution concentrates on the relevant WordNet category',
-                         f"{t['n_relevant']:,} relevant concepts ({share:.1%} of the vocabulary) get {m:.1%} of the mass after {t['iterations']} it. (ours)"
-                         + (f", {R['ours++']['category_mass']['relevant'][-1]:.1%} (ours++, pruned vocabulary)" if 'ours++' in R else ''), 'yes' if m > 2*share else 'no'))
+                         f"{t['n_relevant']:,} relevant concepts ({share:.1%} of the vocabulary) get {m:.1%} of the mass after {t['iterations']} it. (ours){extra}",
+                         'yes' if m > 2*share else ('only for ours++' if ok_pp else 'no')))
         if 'ours++ (1nn)' in R and 'ours++ (moco)' in R:
             rows.append((f'Table 2.3 ({tname}): the 15-NN reward beats 1-NN and the MoCo loss',
-                         f"final k-NN acc.: 15-NN {last('ours++'):.3f}, 1-NN {last('ours++ (1nn)'):.3f}, MoCo loss {last('ours++ (moco)'):.3f}",
-                         _verdict(last('ours++') - max(last('ours++ (1nn)'), last('ours++ (moco)')))))
+                         f"final k-NN acc.: 15-NN {last('ours++'):.3f}, 1-NN {last('ours++ (1nn)'):.3f}, MoCo loss {last('ours++ (moco)'):.3f}{pm}",
+                         _verdict(last('ours++') - max(last('ours++ (1nn)'), last('ours++ (moco)')), eps)))
     return rows
 
 def agent_record(scale:Scale, *, seed:int=0, web_category:str='animals') -> tuple:
@@ -342,7 +355,8 @@ def reproduce(scale:Scale, out) -> str:
              f"{ast['cfg']['epochs']} MoCo epoch(s) per iteration, PCR {ast['cfg']['pcr']:g}, one seed; "
              f"mean seconds per iteration by stage: " + ', '.join(f'{k} {v:.1f}' for k, v in stages.items()) + ". "
              "The thesis runs 256 queries x 100 results per iteration for ~40 GPU-hours on a ResNet-50 over LAION-5B; this is a "
-             "CPU-sized analog, so small single-seed differences are noise.", '',
+             "CPU-sized analog with one seed: a difference is called noise when it is below two standard errors of the difference of two "
+             "accuracies on the evaluation split (the noise level given in each row).", '',
              "Figures: `figures/internet_explorer_curves.png` (k-NN / linear-probe curves), `figures/internet_explorer_fig25.png`, "
              "`figures/internet_explorer_fig24.png`, `figures/internet_explorer_ablation.png`, `figures/internet_explorer_fig23.png`, "
              "`figures/internet_explorer_lemma.png`, `figures/internet_explorer_discovery.png`; numbers: `results/internet_explorer.json`, "
