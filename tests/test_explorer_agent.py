@@ -91,3 +91,13 @@ def test_knn_accuracy_matches_sklearn():
     r = np.random.default_rng(1); A, B = r.normal(size=(120, 6)), r.normal(size=(40, 6)); ya, yb = r.integers(0, 2, 120), r.integers(0, 2, 40)
     ref = KNeighborsClassifier(7, metric='cosine', algorithm='brute').fit(A, ya).predict(B)   # odd k, 2 classes: no ties
     assert knn_accuracy(A, ya, B, yb, 7) == float((ref == yb).mean())
+
+def test_centred_reward_brute_force(web):
+    engine, concepts, emb, target, ev = web
+    m = model(); x = ev[0]
+    ft, fc = extract_features(m, target), extract_features(m, x)
+    mu = ft.mean(0); A = (ft - mu)/np.linalg.norm(ft - mu, axis=1, keepdims=True); B = (fc - mu)/np.linalg.norm(fc - mu, axis=1, keepdims=True)
+    ref = np.sort(B @ A.T, axis=1)[:, ::-1][:, :5].mean(1)
+    np.testing.assert_allclose(image_rewards(m, x, target, kind='knn', k=5, center=True), ref, atol=1e-5)
+    a = agent(web, AgentConfig(**{**asdict(CFG), 'center_reward': True})); row = a.step()
+    assert row['concept_score_std'] >= 0 and np.isfinite(row['mean_reward'])

@@ -25,7 +25,7 @@ __all__ = ['log', 'MODES', 'REWARDS', 'TOY_COLOURS', 'AgentConfig', 'to_image_ar
            'evaluate_features', 'moco_loss_rewards', 'image_rewards', 'decode_png', 'InternetExplorer', 'toy_shapes',
            'toy_web']
 
-# %% ../../nbs/48_explorer.agent.ipynb #cdafae87
+# %% ../../nbs/48_explorer.agent.ipynb #8176b3a5
 MODES = ('ours', 'random', 'labels', 'labels+random', 'ours++')
 REWARDS = ('knn', '1nn', 'moco')
 
@@ -48,6 +48,7 @@ class AgentConfig:
     masses: tuple = TIER_MASSES   # tier masses Delta (Eq. 2.3)
     mode: str = 'ours'            # one of MODES
     reward: str = 'knn'           # one of REWARDS
+    center_reward: bool = False   # subtract the target's mean feature before the cosine of Eq. 2.2 (our variant; see below)
     label_frac: float = 0.5       # share of label queries in the label-set modes (§2.2.2)
     prune_frac: float = 0.1       # share of the vocabulary kept in the label-set modes (A.3.4)
     gp_noise: float = 0.1         # initial GP noise variance (fitted by marginal likelihood)
@@ -97,7 +98,7 @@ def evaluate_features(model:MoCo, eval_data, k:int=20) -> dict:
     ftr, fte = extract_features(model, xtr), extract_features(model, xte)
     return dict(knn_acc=knn_accuracy(ftr, ytr, fte, yte, k), probe_acc=linear_probe_accuracy(ftr, ytr, fte, yte))
 
-# %% ../../nbs/48_explorer.agent.ipynb #7fbf8a49
+# %% ../../nbs/48_explorer.agent.ipynb #5d1de87d
 @torch.no_grad()
 def moco_loss_rewards(model:MoCo, images, *, seed:int=0, batch_size:int=224) -> np.ndarray:
     "Per-image symmetric InfoNCE loss (eval mode) as an image reward: the 'MoCo loss' ablation of Table 2.3."
@@ -108,13 +109,15 @@ def moco_loss_rewards(model:MoCo, images, *, seed:int=0, batch_size:int=224) -> 
         out.append(model.loss(augment(xb, g), augment(xb, g), reduction='none')[:len(x[s:s + batch_size])])
     return torch.cat(out).numpy().astype(np.float64)
 
-def image_rewards(model:MoCo, images, target_images, *, kind:str='knn', k:int=15, seed:int=0) -> np.ndarray:
-    "Reward of each downloaded image: Eq. 2.2 with `k` ('knn'), with 1 neighbour ('1nn'), or its MoCo loss ('moco')."
+def image_rewards(model:MoCo, images, target_images, *, kind:str='knn', k:int=15, seed:int=0, center:bool=False) -> np.ndarray:
+    "Reward of each downloaded image: Eq. 2.2 with `k` ('knn'), with 1 neighbour ('1nn'), or its MoCo loss ('moco'); `center`: cosine after subtracting the target mean."
     check_choice('kind', kind, REWARDS)
     if kind == 'moco': return moco_loss_rewards(model, images, seed=seed)
-    return TargetIndex(extract_features(model, target_images)).rewards(extract_features(model, images), 1 if kind == '1nn' else k)
+    ft, fc = extract_features(model, target_images), extract_features(model, images)
+    if center: mu = ft.mean(0, keepdims=True); ft, fc = ft - mu, fc - mu
+    return TargetIndex(ft).rewards(fc, 1 if kind == '1nn' else k)
 
-# %% ../../nbs/48_explorer.agent.ipynb #cc00c37a
+# %% ../../nbs/48_explorer.agent.ipynb #227b8d78
 def _png_grid(images, n:int=8) -> str:
     "A base64 PNG strip of up to `n` uint8 (C, H, W) images (for Fig. 2.4 analogs)."
     from PIL import Image
@@ -228,7 +231,7 @@ class InternetExplorer:
         t0 = time.perf_counter(); is_label, idx, texts = self.sample(); t['sample'] = time.perf_counter() - t0
         t0 = time.perf_counter(); new, qid, caps = self.search(texts); t['search'] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        r = image_rewards(self.model, new, self.target, kind=cfg.reward, k=cfg.k, seed=cfg.seed*100_003 + self.iteration)
+        r = image_rewards(self.model, new, self.target, kind=cfg.reward, k=cfg.k, seed=cfg.seed*100_003 + self.iteration, center=cfg.center_reward)
         cs = concept_scores(r, qid, cfg.queries, cfg.top); t['reward'] = time.perf_counter() - t0
         t0 = time.perf_counter(); losses = self.train(new); t['ssl'] = time.perf_counter() - t0
         keep = np.argsort(-r, kind='stable')[:int(np.ceil(cfg.keep_frac*len(r)))]
@@ -240,7 +243,7 @@ class InternetExplorer:
         self.iteration += 1
         order = np.argsort(-cs[np.isfinite(cs)])[:5]; fin = np.flatnonzero(np.isfinite(cs))
         row = dict(iteration=self.iteration, n_downloaded=int(len(new)), n_queries_used=int(np.isfinite(cs).sum()), mean_reward=float(r.mean()),
-                   mean_concept_score=float(np.nanmean(cs)), ssl_loss=losses, buffer_size=int(len(self.buffer)),
+                   mean_concept_score=float(np.nanmean(cs)), concept_score_std=float(np.nanstd(cs)), ssl_loss=losses, buffer_size=int(len(self.buffer)),
                    top_queries=[(texts[fin[i]], float(cs[fin[i]])) for i in order], label_share=float(is_label.mean()),
                    thumbs=_png_grid(new[self.rng.permutation(len(new))[:8]]), timings=t, **metrics)
         row['categories'] = self.category_stats()

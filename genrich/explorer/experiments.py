@@ -119,19 +119,20 @@ def web_category_target(category:str='animals', size:int=32, seed:int=0, limit=N
     perm = np.random.default_rng(seed).permutation(len(x)); a, b = perm[:len(x)//2], perm[len(x)//2:]
     return dict(target=x[a], eval_data=(x[a], y[a], x[b], y[b]), labels=[str(n).replace('_', ' ') for n in names if n != 'other'])
 
-# %% ../../nbs/49_explorer.experiments.ipynb #03b4849b
+# %% ../../nbs/49_explorer.experiments.ipynb #ae6e1ee4
 def _summary(hist, initial, thumbs:bool, uniform_mass:float) -> dict:
     cat = lambda key: {k: [h['categories'][k][key] for h in hist] for k in (hist[0]['categories'] if hist else {})}
     return dict(knn_acc=[initial['knn_acc']] + [h['knn_acc'] for h in hist], probe_acc=[initial['probe_acc']] + [h['probe_acc'] for h in hist],
-                mean_reward=[h['mean_reward'] for h in hist], n_downloaded=[h['n_downloaded'] for h in hist],
+                mean_reward=[h['mean_reward'] for h in hist], concept_score_std=[h.get('concept_score_std', np.nan) for h in hist], n_downloaded=[h['n_downloaded'] for h in hist],
                 category_mass=cat('mass'), category_score=cat('score'), label_share=[h['label_share'] for h in hist],
                 top_queries=[h['top_queries'][:3] for h in hist], ssl_loss=[float(np.mean(h['ssl_loss'])) for h in hist],
                 timings={k: float(np.mean([h['timings'][k] for h in hist])) for k in hist[0]['timings']} if hist else {},
                 thumbs=[h['thumbs'] for h in hist] if thumbs else [], uniform_mass=uniform_mass)
 
 def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, iterations:int, pretrain_epochs:int,
-               modes=('random', 'ours', 'ours++'), ablation=('1nn', 'moco'), model_kw:dict|None=None, ckdir=None, seed:int=0) -> dict:
-    "Pre-train MoCo-v3 on the target, then run Internet Explorer in each of `modes` (and `ours++` with the ablation rewards)."
+               modes=('random', 'ours', 'ours++'), ablation=('1nn', 'moco'), centered=('ours', 'ours++'), model_kw:dict|None=None,
+               ckdir=None, seed:int=0) -> dict:
+    "Pre-train MoCo-v3 on the target, then run Internet Explorer in each of `modes`, `ours++` with the ablation rewards, and `centered` modes with the centred reward."
     import torch
     from genrich.explorer.concepts import embed_texts
     queries, emb, mask = concepts; target = data['target']; model_kw = model_kw or {}
@@ -142,8 +143,8 @@ def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, 
                     checkpoint=ckdir/'pretrain.pt', desc=f'{name}: MoCo-v3 on the target')
     initial = evaluate_features(model, data['eval_data'], cfg.eval_k)
     lemb = embed_texts(data['labels']); runs = {}
-    for mode, reward in [(m, 'knn') for m in modes] + [('ours++', r) for r in ablation]:
-        c = replace(cfg, mode=mode, reward=reward, seed=seed)
+    for mode, reward in [(m, 'knn') for m in modes] + [('ours++', r) for r in ablation] + [(m, 'centered') for m in centered]:
+        c = replace(cfg, mode=mode, reward='knn' if reward == 'centered' else reward, center_reward=reward == 'centered', seed=seed)
         ag = InternetExplorer(engine, target, queries, emb, model=model, config=c, labels=data['labels'], label_emb=lemb,
                               eval_data=data['eval_data'], categories={'relevant': mask, 'rest': ~mask}, checkpoint=ckdir/f'{mode}-{reward}.pt')
         hist = ag.run(iterations, desc=f'{name}: {mode} ({reward})')
@@ -153,7 +154,7 @@ def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, 
                 labels=data['labels'], n_relevant=int(mask.sum()), n_concepts=len(queries), n_web=len(engine), pretrain_loss=pre,
                 initial=initial, iterations=iterations, runs=runs)
 
-# %% ../../nbs/49_explorer.experiments.ipynb #97af77b3
+# %% ../../nbs/49_explorer.experiments.ipynb #a96cab1e
 _STYLE = {'random': ('C0', 'random exploration'), 'ours': ('C1', 'ours (GP over WordNet)'), 'labels': ('C2', 'labels only'),
           'ours++': ('C3', 'ours++ (labels + GP over pruned WordNet)')}
 
@@ -166,9 +167,10 @@ def plot_explorer_curves(rec):
     tg = _targets(rec); fig, ax = plt.subplots(2, len(tg), figsize=(5.2*len(tg), 6.4), squeeze=False)
     for j, (tname, t) in enumerate(tg.items()):
         for mode, (col, lab) in _STYLE.items():
-            if mode not in t['runs']: continue
-            r = t['runs'][mode]; it = np.arange(len(r['knn_acc']))
-            ax[0, j].plot(it, r['knn_acc'], 'o-', color=col, label=lab); ax[1, j].plot(it, r['probe_acc'], 'o-', color=col, label=lab)
+            for name, ls, lb in ((mode, 'o-', lab), (f'{mode} (centered)', 'x--', f'{mode}, centred reward')):
+                if name not in t['runs']: continue
+                r = t['runs'][name]; it = np.arange(len(r['knn_acc']))
+                ax[0, j].plot(it, r['knn_acc'], ls, color=col, label=lb); ax[1, j].plot(it, r['probe_acc'], ls, color=col, label=lb)
         ax[0, j].set(title=f"{tname} (target {t['n_target']}, eval {t['n_eval']}, {t['n_classes']} classes)", ylabel='k-NN accuracy')
         ax[1, j].set(xlabel='iteration (0 = MoCo-v3 on the target only)', ylabel='linear-probe accuracy')
         for a in ax[:, j]: a.xaxis.get_major_locator().set_params(integer=True)
@@ -179,12 +181,13 @@ def plot_explorer_fig25(rec):
     import matplotlib.pyplot as plt
     tg = _targets(rec); fig, ax = plt.subplots(2, len(tg), figsize=(5.2*len(tg), 6), squeeze=False)
     for j, (tname, t) in enumerate(tg.items()):
-        for mode in ('ours', 'ours++'):
+        for mode in ('ours', 'ours++', 'ours (centered)', 'ours++ (centered)'):
             if mode not in t['runs']: continue
-            r = t['runs'][mode]; col = _STYLE[mode][0]; it = np.arange(1, len(r['category_mass']['relevant']) + 1)
-            ax[0, j].plot(it, r['category_mass']['relevant'], 'o-', color=col, label=mode)
+            r = t['runs'][mode]; col = _STYLE[mode.split()[0]][0]; it = np.arange(1, len(r['category_mass']['relevant']) + 1)
+            ax[0, j].plot(it, r['category_mass']['relevant'], 'x--' if 'centered' in mode else 'o-', color=col, label=mode)
+            if 'centered' in mode: continue
             ax[0, j].axhline(r.get('uniform_mass', np.nan), color=col, ls=':', lw=1, label=f'{mode}: uniform over its vocabulary')
-            for cat, ls in (('relevant', 'o-'), ('rest', 'x--')):
+            for cat, ls in (('relevant', 'o-'), ('rest', 's:')):
                 if cat in r['category_score']: ax[1, j].plot(it, r['category_score'][cat], ls, color=col, label=f'{mode}: {cat}')
         ax[0, j].set(title=f"{tname}: {t['n_relevant']:,} relevant WordNet concepts", ylabel='sampling mass on relevant concepts', yscale='log')
         ax[1, j].set(xlabel='iteration', ylabel='mean estimated score (observed or mu+sigma)')
@@ -246,7 +249,7 @@ def explorer_widget(agent:InternetExplorer, k:int=12):
     box = W.VBox([W.HBox([q, go, step]), out]); box.search, box.step = search, do_step
     return box
 
-# %% ../../nbs/49_explorer.experiments.ipynb #dc444066
+# %% ../../nbs/49_explorer.experiments.ipynb #809d0826
 def _claims(nb:dict) -> list:
     v, s, lem, d = nb['vocabulary'], nb['sampling'], nb['lemma'], nb['discovery']
     sizes = v['category_sizes']
@@ -300,6 +303,14 @@ def _agent_claims(agent:dict) -> list:
             rows.append((f'Fig. 2.5 ({tname}): the sampling distribution concentrates on the relevant WordNet category',
                          f"{t['n_relevant']:,} relevant concepts ({share:.1%} of the vocabulary) get {m:.1%} of the mass after {t['iterations']} it. (ours){extra}",
                          'yes' if m > 2*share else ('only for ours++' if ok_pp else 'no')))
+        if 'ours (centered)' in R and 'random' in R:
+            c, cpp = R['ours (centered)'], R.get('ours++ (centered)')
+            sd = lambda m: float(np.nanmean(R[m]['concept_score_std']))
+            rows.append((f'Fig. 2.5 / 2.7 ({tname}) with a centred cosine reward (our variant, not in the thesis)',
+                         f"concept-score spread (mean s.d.) {sd('ours'):.4f} -> {sd('ours (centered)'):.4f}; relevant mass (ours) {c['category_mass']['relevant'][-1]:.1%}"
+                         + (f", (ours++) {cpp['category_mass']['relevant'][-1]:.1%}" if cpp else '') + f"; k-NN acc. {last('ours (centered)'):.3f}"
+                         + (f" / {last('ours++ (centered)'):.3f}" if cpp else '') + f" vs random {last('random'):.3f}{pm}",
+                         _verdict(max(last('ours (centered)'), last('ours++ (centered)') if cpp else 0) - last('random'), eps)))
         if 'ours++ (1nn)' in R and 'ours++ (moco)' in R:
             rows.append((f'Table 2.3 ({tname}): the 15-NN reward beats 1-NN and the MoCo loss',
                          f"final k-NN acc.: 15-NN {last('ours++'):.3f}, 1-NN {last('ours++ (1nn)'):.3f}, MoCo loss {last('ours++ (moco)'):.3f}{pm}",
