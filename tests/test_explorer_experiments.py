@@ -1,4 +1,4 @@
-"""Internet Explorer foundation experiments: records, figures and the claims table (small settings; the quick `reproduce` runs in the notebook's slow cell)."""
+"""Internet Explorer experiments: records, figures and the claims tables (small settings; the quick `reproduce` runs in the notebook's slow cell)."""
 import numpy as np
 from genrich.explorer.experiments import sampling_record, discovery_record, plot_explorer_fig23, plot_explorer_discovery, _claims
 from genrich.explorer.theory import lemma_record
@@ -14,6 +14,21 @@ def test_records_and_claims():
     assert len(d['gpr']['found']) == 3 and d['gpr']['found'] == sorted(d['gpr']['found'])
     lem = lemma_record(n=2000, c=2, sizes=(1, 5), trials=100)
     nb = dict(vocabulary=dict(n_concepts=146_347, category_sizes=d['category_sizes']), sampling=s, lemma=lem, discovery=d)
-    rows = _claims(nb); assert len(rows) == 7 and rows[0][2] == 'yes' and rows[-1][2] == 'not tested'
+    rows = _claims(nb); assert len(rows) == 6 and rows[0][2] == 'yes'
     assert all('|' not in c + m for c, m, _ in rows)          # table cells must not break the markdown table
     plot_explorer_fig23(s); plot_explorer_discovery(d)
+
+def _fake_target(gain):
+    it = 3; up = lambda a, d: [a + d*i for i in range(it + 1)]
+    runs = {m: dict(knn_acc=up(0.5, g), probe_acc=up(0.6, g), category_mass=dict(relevant=[0.01, 0.05, mass]), category_score=dict(relevant=[0.5]*it))
+            for m, g, mass in (('random', 0.0, 0.01), ('ours', gain, 0.2), ('labels', 0.0, 0.0), ('ours++', 2*gain, 0.4),
+                               ('ours++ (1nn)', 0.0, 0.1), ('ours++ (moco)', 0.0, 0.1))}
+    return dict(runs=runs, initial=dict(knn_acc=0.5, probe_acc=0.6), n_relevant=100, n_concepts=10_000, iterations=it, n_eval=1000)
+
+def test_agent_claims_follow_the_numbers():
+    from genrich.explorer.experiments import _agent_claims
+    good, bad = _agent_claims(dict(t=_fake_target(0.05))), _agent_claims(dict(t=_fake_target(-0.05)))
+    assert len(good) == 5 and all(h == 'yes' for *_, h in good), good
+    assert [h for *_, h in bad][:3] == ['no', 'no', 'no']
+    flat = _agent_claims(dict(t=_fake_target(0.0005)))
+    assert flat[0][2] == 'no (within noise)'
