@@ -23,14 +23,14 @@ from .scaling import fig_5_4
 __all__ = ['MARGIN', 'settings', 'make_task', 'get_model', 'accuracy', 'table_5_4', 'table_5_1', 'bidirectional_cost', 'fig_5_5',
            'table_5_2', 'plot_prism_fig_5_5', 'plot_prism_table_5_4', 'decoding_trace', 'reproduce']
 
-# %% ../../nbs/36_prism.experiments.ipynb #e1eefed9
+# %% ../../nbs/36_prism.experiments.ipynb #d7b54528
 def settings(scale:Scale) -> dict:
     "Task sizes, model and training settings for `scale` (quick: CPU minutes; full: thesis sizes, GPU)."
     model = scale.pick(dict(d_model=64, n_layers=2, n_heads=4), dict(d_model=384, n_layers=6, n_heads=6))
     tc = scale.pick(dict(steps=1200, batch_size=64, lr=3e-3, warmup=50, log_every=50, ckpt_every=300),
                     dict(steps=40000, batch_size=256, lr=1e-3, warmup=1000, log_every=100, ckpt_every=2000))
     tasks = scale.pick(dict(addition=dict(n_digits=8), pathstar=dict(degree=3, arm_len=3, n_labels=20)),
-                       dict(addition=dict(n_digits=20), pathstar=dict(degree=5, arm_len=5, n_labels=50), sudoku=dict(n_clues=(22, 28))))
+                       dict(addition=dict(n_digits=20), pathstar=dict(degree=5, arm_len=5, n_labels=50), sudoku=dict(n_clues=(22, 28), n_jobs=16)))
     return dict(model=model, train=tc, tasks=tasks, n_train=scale.pick(5000, 100000), n_test=scale.pick(500, 1000),
                 n_train_sudoku=50000,     # thesis §5.3.3; our pure-Python generator needs roughly 0.3 s per puzzle
                 spec_k=(2, 4, 8), sudoku_test_clues=22, sudoku_floor_n=scale.pick(20, 200),   # irreducible puzzles whose clue counts we report
@@ -58,7 +58,7 @@ def get_model(name:str, task, data:dict, model_kw:dict, train_kw:dict, out, *, p
     rec = train(m, data, tcfg, d, desc=name)
     return m.eval(), rec
 
-# %% ../../nbs/36_prism.experiments.ipynb #f21baaaa
+# %% ../../nbs/36_prism.experiments.ipynb #10890d8c
 @torch.no_grad()
 def accuracy(model:Prism, task, test:dict, order, *, k:int=1, method:str='sequential', batch:int=250, seed:int=0) -> float:
     "Exact-match accuracy (%) of greedy decoding with `order` on `test`."
@@ -81,7 +81,7 @@ def table_5_4(scale:Scale, out, st:dict|None=None) -> dict:
         data = task.generate(st['n_train_sudoku'] if tname == 'sudoku' else st['n_train'], seed=0)
         test = task.generate(st['n_test'], seed=10_000)
         if tname == 'sudoku':
-            test = Sudoku((st['sudoku_test_clues'],) * 2).generate(st['n_test'], seed=10_000)
+            test = Sudoku((st['sudoku_test_clues'],) * 2, n_jobs=task.n_jobs).generate(st['n_test'], seed=10_000)
         row = {}
         if tname != 'sudoku':   # the thesis does not run AR on Sudoku (clues are scattered)
             ar, _ = get_model(f'{tname}_ar', task, data, st['model'], st['train'], out, pos='rope', order='left_to_right')
