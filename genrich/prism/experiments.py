@@ -94,7 +94,7 @@ def table_5_4(scale:Scale, out, st:dict|None=None) -> dict:
         res[tname] = row; models[f'{tname}_prism'] = (pm, task, data, test)
     return dict(table=res, models=models)
 
-# %% ../../nbs/36_prism.experiments.ipynb #2fb8dd0c
+# %% ../../nbs/36_prism.experiments.ipynb #b66a626b
 def table_5_1(scale:Scale, out, prism_add, st:dict|None=None) -> dict:
     "Validation NLL bound of double RoPE vs double sinusoidal on addition (random orders)."
     st = st or settings(scale)
@@ -107,7 +107,7 @@ def table_5_1(scale:Scale, out, prism_add, st:dict|None=None) -> dict:
         r[name] = nll_bound(per_step_loss(m, val, 'random', n_prompt=C, n_orders=2, seed=1), C)
     return r
 
-# %% ../../nbs/36_prism.experiments.ipynb #9e14e103
+# %% ../../nbs/36_prism.experiments.ipynb #221bfc09
 @torch.no_grad()
 def bidirectional_cost(model:Prism, prompt, n_new:int, F:int) -> dict:
     "Cost of an MDLM-style sampler: `F` passes, each a full bidirectional forward over all C+N slots."
@@ -164,7 +164,7 @@ def table_5_2(prism_add, st:dict) -> dict:
         run(f'Prism self-speculative (k={k})', seq(method='speculative', k=k), dict(passes=None, tokens_computed=None))
     return dict(C=C, N=N, n_sequences=len(pr), rows=rows)
 
-# %% ../../nbs/36_prism.experiments.ipynb #3ad4b016
+# %% ../../nbs/36_prism.experiments.ipynb #36e3a6f2
 def plot_prism_fig_5_5(record:dict):
     "Fig 5.5 from a saved record: discretized loss vs tokens per pass per block size b, stars for self-speculation."
     import matplotlib.pyplot as plt
@@ -197,7 +197,7 @@ def plot_prism_table_5_4(record:dict):
     ax.legend(fontsize=7, bbox_to_anchor=(1, 1))
     return fig
 
-# %% ../../nbs/36_prism.experiments.ipynb #67271ecc
+# %% ../../nbs/36_prism.experiments.ipynb #d45d3c18
 def decoding_trace(model:Prism, task, x_row, prompt_row, order='confidence', method:str='sequential', k:int=1) -> dict:
     "Decode one problem; return the tokens, per-position fill step (0 = prompt) and whether it is correct."
     pm = torch.as_tensor(prompt_row).bool()[None]; x = torch.as_tensor(x_row)[None]
@@ -208,7 +208,7 @@ def decoding_trace(model:Prism, task, x_row, prompt_row, order='confidence', met
     step[s.order[0, C:]] = torch.arange(1, x.shape[1] - C + 1)
     return dict(tokens=s.tokens[0].tolist(), step=step.tolist(), correct=bool(exact_match(s.tokens, x, pm)[0]))
 
-# %% ../../nbs/36_prism.experiments.ipynb #31b6bc51
+# %% ../../nbs/36_prism.experiments.ipynb #278c54d5
 MARGIN = 10.   # accuracy points: differences smaller than this (about 4 binomial s.e. at n=500) are not claimed
 
 def _claims(n:dict, st:dict) -> list:
