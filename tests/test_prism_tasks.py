@@ -42,3 +42,22 @@ def test_sudoku_rules_and_uniqueness():
     n = b['prompt'].sum(1)
     assert ((n >= 22) & (n <= 28)).all()
     assert sudoku_count([0] * 81, 2) == 2 and not sudoku_valid([1] * 81)
+
+
+def test_sudoku_generation_is_the_same_on_several_processes():
+    one = Sudoku((26, 28), chunk=2).generate(5, seed=3)
+    two = Sudoku((26, 28), chunk=2, n_jobs=2).generate(5, seed=3)
+    assert torch.equal(one['x'], two['x']) and torch.equal(one['prompt'], two['prompt'])
+    with pytest.raises(ValueError, match='n_jobs'): Sudoku(n_jobs=0).generate(2)
+
+
+def test_sudoku_clue_floor_gives_irreducible_unique_puzzles():
+    from genrich.prism.tasks import sudoku_clue_floor
+    f = sudoku_clue_floor(3, seed=1)
+    assert len(f['counts']) == 3 and all(17 <= c <= 35 for c in f['counts']) and all(s > 0 for s in f['seconds'])
+    sol, m = Sudoku().minimal_puzzle(np.random.default_rng(2))
+    g = [int(v) if k else 0 for v, k in zip(sol, m)]
+    assert sudoku_count(g, 2) == 1 and sudoku_valid(list(sol))
+    for i in np.flatnonzero(m):                    # every clue is needed
+        h = list(g); h[i] = 0
+        assert sudoku_count(h, 2) >= 2                # (the count may overshoot its limit)

@@ -14,7 +14,7 @@ from ..core import check_choice, check_range
 __all__ = ['POS_KINDS', 'PrismConfig', 'rope_tables', 'rotate', 'sinusoidal', 'KVCache', 'RMSNorm', 'SwiGLU', 'Block', 'Prism',
            'check_order', 'order_slots', 'log_prob', 'save_pretrained', 'from_pretrained']
 
-# %% ../../nbs/30_prism.model.ipynb #4a27fdc7
+# %% ../../nbs/30_prism.model.ipynb #18d5b642
 POS_KINDS = ('double_rope', 'double_sinusoidal', 'rope')
 
 class PrismConfig(PretrainedConfig):
@@ -29,7 +29,7 @@ class PrismConfig(PretrainedConfig):
                  mlp_ratio:float=8/3,           # SwiGLU hidden width / d_model (LLaMA convention)
                  rope_base:float=10000.,        # RoPE frequency base
                  conf_head:bool=False,          # add the linear confidence head of §5.2.5
-                 sin_scale:float=0.02,          # amplitude of the double sinusoidal embeddings (matches the token-embedding init std)
+                 sin_scale:float=1.0,           # amplitude of the double sinusoidal embeddings (1 as in Vaswani et al.; 0.02 is swamped, see below)
                  **kwargs):
         for n, v in (('vocab_size', vocab_size), ('max_len', max_len), ('d_model', d_model), ('n_layers', n_layers), ('n_heads', n_heads)):
             check_range(n, v, 1, integer=True)
@@ -62,7 +62,7 @@ def sinusoidal(pos, dim:int):
     ang = pos.float()[..., None] * inv
     return torch.cat([ang.sin(), ang.cos()], -1)
 
-# %% ../../nbs/30_prism.model.ipynb #7536be92
+# %% ../../nbs/30_prism.model.ipynb #c18f355d
 class KVCache:
     "Per-layer key/value buffers `(B, H, cap, dh)` with a per-row filled length `lens`."
     def __init__(self, n_layers:int, batch:int, n_heads:int, cap:int, head_dim:int, device='cpu', dtype=torch.float32):
@@ -96,7 +96,7 @@ class SwiGLU(nn.Module):
         a, b = self.w12(x).chunk(2, -1)
         return self.w3(F.silu(a) * b)
 
-# %% ../../nbs/30_prism.model.ipynb #0e6ba6b1
+# %% ../../nbs/30_prism.model.ipynb #bb09f000
 class Block(nn.Module):
     "Pre-norm transformer block: RMSNorm -> attention (double RoPE or RoPE) -> RMSNorm -> SwiGLU."
     def __init__(self, cfg:PrismConfig):
@@ -132,7 +132,7 @@ class Block(nn.Module):
         x = x + self.o(a.transpose(1, 2).reshape(B, n, -1))
         return x + self.mlp(self.n2(x))
 
-# %% ../../nbs/30_prism.model.ipynb #538a0210
+# %% ../../nbs/30_prism.model.ipynb #418b3cd3
 class Prism(nn.Module):
     "Any-order autoregressive transformer (thesis §5.2.1): `forward(tokens, cur_idx, next_idx) -> logits`."
     def __init__(self, config:PrismConfig):
@@ -204,7 +204,7 @@ class Prism(nn.Module):
         c = self.config; p = next(self.parameters())
         return KVCache(c.n_layers, batch, c.n_heads, cap or c.max_len + 1, c.d_model // c.n_heads, p.device, p.dtype)
 
-# %% ../../nbs/30_prism.model.ipynb #74140733
+# %% ../../nbs/30_prism.model.ipynb #e8f6a688
 def check_order(order, T:int, batch:int|None=None, name:str='order'):
     "Return `order` as a `(B, T)` long tensor after checking each row is a permutation of `range(T)`."
     o = torch.as_tensor(order)
@@ -240,7 +240,7 @@ def log_prob(model:Prism, x, order, return_features:bool=False):
 
 Prism.log_prob = log_prob
 
-# %% ../../nbs/30_prism.model.ipynb #0edaf1b8
+# %% ../../nbs/30_prism.model.ipynb #f5714213
 def save_pretrained(self, save_directory):
     "Write `config.json` and `model.safetensors` to `save_directory`."
     from safetensors.torch import save_file

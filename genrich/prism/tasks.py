@@ -11,7 +11,7 @@ import torch
 from ..core import check_range
 
 # %% auto #0
-__all__ = ['TASKS', 'exact_match', 'Addition', 'PathStar', 'sudoku_count', 'sudoku_valid', 'Sudoku']
+__all__ = ['TASKS', 'exact_match', 'Addition', 'PathStar', 'sudoku_count', 'sudoku_valid', 'Sudoku', 'sudoku_clue_floor']
 
 # %% ../../nbs/34_prism.tasks.ipynb #3787d2a4
 def exact_match(pred, x, prompt) -> np.ndarray:
@@ -140,11 +140,13 @@ def sudoku_valid(grid) -> bool:
     g = list(grid)
     return len(g) == 81 and all(sorted(g[i] for i in u) == list(range(1, 10)) for u in _ROWS + _COLS + _BOXS)
 
-# %% ../../nbs/34_prism.tasks.ipynb #79723ba1
+# %% ../../nbs/34_prism.tasks.ipynb #e9529b58
 @dataclass(frozen=True)
 class Sudoku:
     "9x9 Sudoku with a unique solution and `n_clues` clues (or a range); tokens are digits 1-9 stored as 0-8."
     n_clues: tuple = (22, 28)
+    n_jobs: int = 1                    # processes for `generate` (the output does not depend on it)
+    chunk: int = 64                    # puzzles per independently seeded chunk
     @property
     def vocab_size(self) -> int: return 9
     @property
@@ -159,13 +161,31 @@ class Sudoku:
             if sudoku_count(g, 2) != 1: g[i] = keep
         if sum(v > 0 for v in g) != n_clues: return None
         return np.array(sol), np.array([v > 0 for v in g])
-    def generate(self, n:int, seed:int=0) -> dict:
-        check_range('n', n, 1, integer=True)
+    def minimal_puzzle(self, rng):
+        "One (solution, clue mask) pair reduced until no clue can be removed without losing uniqueness (one greedy pass)."
+        sol = []; sudoku_count([0] * 81, 1, rng, sol)
+        g = list(sol)
+        for i in rng.permutation(81):      # a clue that could not go earlier cannot go later (fewer clues, more solutions)
+            keep = g[i]; g[i] = 0
+            if sudoku_count(g, 2) != 1: g[i] = keep
+        return np.array(sol), np.array([v > 0 for v in g])
+    def _chunk(self, args):
+        seed, i, m = args
         lo, hi = (self.n_clues, self.n_clues) if np.isscalar(self.n_clues) else self.n_clues
-        rng = np.random.default_rng(seed); xs, ms = [], []
-        while len(xs) < n:
+        rng = np.random.default_rng([seed, i]); xs, ms = [], []
+        while len(xs) < m:
             p = self.make_puzzle(rng, int(rng.integers(lo, hi + 1)))
             if p is not None: xs.append(p[0] - 1); ms.append(p[1])
+        return xs, ms
+    def generate(self, n:int, seed:int=0) -> dict:
+        "`n` puzzles `x` (solutions) and `prompt` (clue masks), in chunks seeded by `(seed, chunk index)`, on `n_jobs` processes."
+        check_range('n', n, 1, integer=True); check_range('n_jobs', self.n_jobs, 1, integer=True); check_range('chunk', self.chunk, 1, integer=True)
+        jobs = [(seed, i, min(self.chunk, n - i * self.chunk)) for i in range(-(-n // self.chunk))]
+        if self.n_jobs > 1 and len(jobs) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(min(self.n_jobs, len(jobs))) as ex: parts = list(ex.map(self._chunk, jobs))
+        else: parts = [self._chunk(j) for j in jobs]
+        xs = [x for p in parts for x in p[0]]; ms = [m for p in parts for m in p[1]]
         return dict(x=torch.tensor(np.array(xs)), prompt=torch.tensor(np.array(ms)))
     def check(self, x, prompt=None) -> np.ndarray:
         "Independent check with the Sudoku rules (and, given the clues, that the clues are kept)."
@@ -175,5 +195,16 @@ class Sudoku:
         return np.array([sudoku_count([v + 1 if m else 0 for v, m in zip(r, pm)], 2) == 1
                          for r, pm in zip(torch.as_tensor(x).tolist(), torch.as_tensor(prompt).tolist())])
 
-# %% ../../nbs/34_prism.tasks.ipynb #59ca74a0
+# %% ../../nbs/34_prism.tasks.ipynb #b79f9b63
+def sudoku_clue_floor(n:int=20, seed:int=0) -> dict:
+    "Clue counts and seconds of `n` irreducible puzzles from `Sudoku.minimal_puzzle`: how few clues our generator reaches."
+    import time
+    check_range('n', n, 1, integer=True)
+    rng = np.random.default_rng(seed); counts, secs = [], []
+    for _ in range(n):
+        t0 = time.perf_counter(); sol, m = Sudoku().minimal_puzzle(rng)
+        secs.append(time.perf_counter() - t0); counts.append(int(m.sum()))
+    return dict(counts=counts, seconds=secs)
+
+# %% ../../nbs/34_prism.tasks.ipynb #eea1eaea
 TASKS = {'addition': Addition, 'pathstar': PathStar, 'sudoku': Sudoku}
