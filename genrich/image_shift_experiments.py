@@ -20,14 +20,14 @@ __all__ = ['METHOD_ORDER', 'DISC', 'GEN', 'GEN_PCA', 'THESIS_WATERBIRDS', 'PALET
            'run_image_shift', 'mean_runs', 'diffusion_checkpoints', 'size_points', 'plot_generative_classifiers_image',
            'image_shift_claims', 'reproduce', 'reproduce_chapter']
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #d31e9992
+# %% ../nbs/19a_image_shift_experiments.ipynb #e822e838
 def image_shift_config(scale:Scale) -> dict:
     "Data, model and training settings of the image experiments at `scale` (quick: minutes on 2 CPU cores with committed checkpoints)."
     return dict(
         data=dict(rho=0.95, n_train=4000, n_val=400, n_test_per_group=200, size=16, seed=0),
         gen=dict(block_out_channels=(16, 32, 32), steps=4000, batch_size=64, lr=2e-3, eval_every=500,
                  n_trials=scale.pick(50, 100), val_trials=20),
-        pca=dict(patch_size=4, n_components=4, block_out_channels=(32, 64)),   # 16x16x3 -> 4x4x4 latents (App. C.1.5 uses 8x8x3 patches of 256px images)
+        pca=dict(patch_size=4, n_components=4),   # 16x16x3 -> 4x4x4 latents, same UNet (App. C.1.5 uses 8x8x3 patches of 256px images)
         disc=dict(width=64, depth=3, epochs=scale.pick(6, 20), batch_size=64, lr=1e-3, weight_decay=1e-2, jtt_epochs=1),
         sizes=scale.pick([16, 32, 64], [16, 32, 64, 128, 256]),             # Fig 4.4: ResNet widths (base channels = width / 4)
         size_sweep=dict(lr=scale.pick([1e-3], [3e-4, 1e-3, 3e-3]), weight_decay=scale.pick([1e-2], [1e-3, 1e-2, 1e-1])),
