@@ -16,11 +16,12 @@ from .diffusion_generative import DiffusionGenerativeClassifier
 
 # %% auto #0
 __all__ = ['METHOD_ORDER', 'DISC', 'GEN', 'GEN_PCA', 'THESIS_WATERBIRDS', 'PALETTE', 'image_shift_config', 'ddpm_folder',
-           'image_splits', 'generative_classifier', 'evaluate_image_method', 'image_shift_methods', 'size_methods',
-           'run_image_shift', 'mean_runs', 'diffusion_checkpoints', 'size_points', 'plot_generative_classifiers_image',
-           'image_shift_claims', 'reproduce', 'reproduce_chapter']
+           'image_splits', 'generative_classifier', 'evaluate_image_method', 'SnapshotScores', 'image_shift_methods',
+           'size_methods', 'run_image_shift', 'mean_runs', 'diffusion_checkpoints', 'size_points',
+           'image_effective_robustness', 'plot_generative_classifiers_image', 'image_shift_claims', 'reproduce',
+           'reproduce_chapter']
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #e822e838
+# %% ../nbs/19a_image_shift_experiments.ipynb #64adb22d
 def image_shift_config(scale:Scale) -> dict:
     "Data, model and training settings of the image experiments at `scale` (quick: minutes on 2 CPU cores with committed checkpoints)."
     return dict(
@@ -31,6 +32,7 @@ def image_shift_config(scale:Scale) -> dict:
         disc=dict(width=64, depth=3, epochs=scale.pick(6, 20), batch_size=64, lr=1e-3, weight_decay=1e-2, jtt_epochs=1),
         sizes=scale.pick([16, 32, 64], [16, 32, 64, 128, 256]),             # Fig 4.4: ResNet widths (base channels = width / 4)
         size_sweep=dict(lr=scale.pick([1e-3], [3e-4, 1e-3, 3e-3]), weight_decay=scale.pick([1e-2], [1e-3, 1e-2, 1e-1])),
+        ckpt_test=dict(per_group=scale.pick(50, 200), trials=10),          # Fig 4.2: each generative snapshot on a test subset (analysis only)
         seeds=scale.pick([0], [0, 1, 2]), gen_seeds=scale.pick([0], [0, 1, 2]))
 
 def ddpm_folder(latent:str, seed:int, background:str='colour') -> Path:
@@ -67,7 +69,19 @@ def evaluate_image_method(clf, splits:dict) -> dict:
         out['best_step'] = int(clf.best_step_)
     return out
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #2848bdc0
+# %% ../nbs/19a_image_shift_experiments.ipynb #4f676441
+class SnapshotScores:
+    "Callback: ID and worst-group accuracy of each generative snapshot on the first `per_group` test images of every group (Fig 4.2 points)."
+    def __init__(self, test:ShiftSplit, train_groups, per_group:int=50, trials:int=10):
+        self.idx = np.concatenate([np.flatnonzero(test.g == g)[:per_group] for g in np.unique(test.g)])
+        self.test, self.train_groups, self.trials = test, np.asarray(train_groups), trials
+    def __call__(self, clf, epoch:int) -> dict:
+        te = self.test; i = self.idx
+        pred = clf.classes_[np.nanargmin(clf.class_errors(te.x[i], trials=self.trials), 1)]
+        return {'ckpt_id_accuracy': adjusted_average_accuracy(te.y[i], pred, te.g[i], self.train_groups),
+                'ckpt_worst_group_accuracy': worst_group_accuracy(te.y[i], pred, te.g[i])}
+
+# %% ../nbs/19a_image_shift_experiments.ipynb #fec3520b
 METHOD_ORDER = ('ERM', 'LfF', 'JTT', 'RWY/DFR', 'Generative (pixel)', 'Generative (PCA patches)')
 DISC = ('ERM', 'LfF', 'JTT', 'RWY/DFR')
 GEN, GEN_PCA = 'Generative (pixel)', 'Generative (PCA patches)'
@@ -105,6 +119,7 @@ def run_image_shift(scale:Scale, out=None, *, cfg:dict|None=None, data=None, bac
             for name, clf in todo.items():
                 if (methods and name not in methods) or name in runs: continue
                 seed_everything(seed)
+                if name in (GEN, GEN_PCA): clf.callbacks = [SnapshotScores(splits['test'], splits['train'].g, **cfg['ckpt_test'])]
                 runs[name] = dict(runs[clf]) if isinstance(clf, str) else evaluate_image_method(clf, splits)   # a size run identical to a baseline reuses it
                 print(f"seed {seed} {name:34s} ID {runs[name]['id_accuracy']:.3f}  WG {runs[name]['worst_group_accuracy']:.3f}  "
                       f"(fit {runs[name]['fit_s']:.0f}s, predict {runs[name]['predict_s']:.0f}s)", flush=True)
@@ -114,7 +129,7 @@ def run_image_shift(scale:Scale, out=None, *, cfg:dict|None=None, data=None, bac
     state['background'] = background
     return state
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #7a8f5703
+# %% ../nbs/19a_image_shift_experiments.ipynb #cd6020bf
 THESIS_WATERBIRDS = {'ERM': (88.8, 32.2), 'LfF': (86.4, 28.9), 'JTT': (88.1, 32.9), 'RWY/DFR': (90.8, 31.6),
                      'Generative (pixel)': (96.8, 79.4), 'Generative (PCA patches)': (93.8, 61.7)}   # Table 4.1 / Table C.1 (ID, WG)
 
@@ -149,14 +164,31 @@ def size_points(record:dict) -> list[dict]:
     return [dict(name=m, seed=int(s), n_params=r['n_params'], id=r['id_accuracy'], wg=r['worst_group_accuracy'], width=int(m.split('width=')[1].split()[0]))
             for s, runs in record['numbers']['runs'].items() for m, r in runs.items() if m.startswith('size:')]
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #5ce49ddf
+def image_effective_robustness(record:dict) -> dict|None:
+    "Fig 4.2 analog: logit-linear fit of worst-group vs ID accuracy over the discriminative runs (first seed); residuals of the generative models and snapshots."
+    from genrich.metrics import effective_robustness
+    runs = record['numbers']['runs']; r0 = runs[sorted(runs, key=int)[0]]
+    pts = {m: (v['id_accuracy'], v['worst_group_accuracy']) for m, v in r0.items() if m not in (GEN, GEN_PCA) and not (m.startswith('size:') and v.get('n_params') == r0.get('ERM', {}).get('n_params'))}
+    if len(pts) < 2 or np.ptp([p[0] for p in pts.values()]) < 1e-6: return None      # a line needs two distinct ID accuracies
+    out = {'points': pts}
+    for m in (GEN, GEN_PCA):
+        if m not in r0: continue
+        h = [x for x in r0[m]['history'] if 'ckpt_id_accuracy' in x]
+        ev_id = [r0[m]['id_accuracy']] + [x['ckpt_id_accuracy'] for x in h]; ev_wg = [r0[m]['worst_group_accuracy']] + [x['ckpt_worst_group_accuracy'] for x in h]
+        er = effective_robustness([p[0] for p in pts.values()], [p[1] for p in pts.values()], ev_id, ev_wg)
+        out.update(slope=er['slope'], intercept=er['intercept'])
+        out[m] = dict(id=ev_id[0], wg=ev_wg[0], residual=float(er['effective_robustness'][0]), ckpt_id=ev_id[1:], ckpt_wg=ev_wg[1:],
+                      ckpt_residual=np.asarray(er['effective_robustness'][1:]).tolist(), ckpt_step=[x['step'] for x in h])
+    return out if 'slope' in out else None
+
+# %% ../nbs/19a_image_shift_experiments.ipynb #24774434
 PALETTE = {'Generative (pixel)': 'tab:red', 'Generative (PCA patches)': 'tab:orange'}
 
 def plot_generative_classifiers_image(record:dict):
     "Four panels from a saved record: Table 4.1 analog, per-group accuracy, App. C.1.4 (diffusion loss vs accuracy by step) and Fig 4.4 (ResNet size)."
     import matplotlib.pyplot as plt
     r = mean_runs(record); names = list(r); cols = [PALETTE.get(n, '0.6') for n in names]; xs = np.arange(len(names))
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9)); a1, a2, a3, a4 = axes.ravel()
+    fig, axes = plt.subplots(2, 3, figsize=(19, 9)); a1, a2, a3, a4, a5, a6 = axes.ravel(); a6.set_axis_off()
     a1.bar(xs - 0.2, [r[n]['id'] for n in names], 0.4, color=cols, alpha=0.45, yerr=[r[n]['id_sd'] for n in names], label='ID accuracy')
     wg = np.array([r[n]['wg'] for n in names]); ci = np.array([r[n]['ci'] for n in names])
     a1.bar(xs + 0.2, wg, 0.4, color=cols, yerr=[np.maximum(wg - ci[:, 0], 0), np.maximum(ci[:, 1] - wg, 0)], capsize=3, label='worst-group accuracy (95% CI, seed 0)')
@@ -186,10 +218,25 @@ def plot_generative_classifiers_image(record:dict):
         a4.set_xscale('log'); a4.set_xlabel('ResNet parameters'); a4.set_ylabel('test accuracy'); a4.set_ylim(0, 1); a4.legend(fontsize=7)
         a4.set_title('Fig 4.4: discriminative (ERM) model size vs accuracy')
     else: a4.set_axis_off()
+    er = image_effective_robustness(record)
+    if er:
+        from scipy.special import expit, logit
+        pid = np.array([p[0] for p in er['points'].values()]); pwg = np.array([p[1] for p in er['points'].values()])
+        a5.scatter(pid, pwg, color='0.4', label='discriminative runs (baselines, ResNet sizes)')
+        allid = list(pid)
+        for m in (GEN, GEN_PCA):
+            if m not in er: continue
+            c = PALETTE[m]; allid += [er[m]['id']] + er[m]['ckpt_id']
+            if er[m]['ckpt_id']: a5.plot(er[m]['ckpt_id'], er[m]['ckpt_wg'], '-', marker='.', color=c, alpha=0.5, label=f'{m}: snapshots (test subset)')
+            a5.scatter([er[m]['id']], [er[m]['wg']], color=c, marker='*', s=150, label=f"{m}: selected (residual {er[m]['residual']*100:+.1f} pts)")
+        xs_ = np.linspace(max(min(allid) - 0.02, 0.01), min(max(allid) + 0.02, 0.99), 50)
+        a5.plot(xs_, expit(er['slope']*logit(xs_) + er['intercept']), ':', color='0.3', label='logit-linear fit to discriminative runs')
+        a5.set_xlabel('ID accuracy'); a5.set_ylabel('worst-group accuracy'); a5.legend(fontsize=7); a5.set_title('Fig 4.2 analog: ID vs worst-group accuracy')
+    else: a5.set_axis_off()
     fig.tight_layout()
     return fig
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #cae8977b
+# %% ../nbs/19a_image_shift_experiments.ipynb #6b05e156
 def _fmt(v:dict) -> str:
     sd = f" ± {v['wg_sd']*100:.1f}" if v['n_seeds'] > 1 else ''
     return f"{v['wg']*100:.1f}{sd} [{v['ci'][0]*100:.1f}, {v['ci'][1]*100:.1f}]"
@@ -217,6 +264,14 @@ def image_shift_claims(record:dict) -> list[tuple[str, str, str]]:
         rows.append(("Table C.1 (Waterbirds): a PCA patch embedding trained only on the data set still gives a strong generative classifier (93.8 ID / 61.7 WG vs VAE 96.8 / 79.4); no pre-training is needed",
                      f"PCA patches ID {p['id']*100:.1f} / WG {_fmt(p)} vs pixels ID {g['id']*100:.1f} / WG {_fmt(g)}; best baseline WG {r[best_d]['wg']*100:.1f}",
                      'yes' if p['wg'] > r[best_d]['wg'] else 'no'))
+    er = image_effective_robustness(record)
+    if er and GEN in er:
+        e = er[GEN]; dmax_id = max(p[0] for p in er['points'].values()); dmax_wg = max(p[1] for p in er['points'].values())
+        rows.append(("Fig 4.2 (Waterbirds): the generative classifier is better both ID and worst-group than every discriminative run",
+                     f"generative ID {e['id']*100:.1f} / WG {e['wg']*100:.1f} vs best discriminative run ID {dmax_id*100:.1f} / WG {dmax_wg*100:.1f}; "
+                     f"residual above the logit-linear fit over {len(er['points'])} discriminative runs {e['residual']*100:+.1f} pts "
+                     f"(snapshots: {', '.join(f'{x*100:+.0f}' for x in e['ckpt_residual'])})",
+                     'yes' if e['id'] > dmax_id and e['wg'] > dmax_wg else 'no'))
     pts = size_points(record)
     if len({p['n_params'] for p in pts}) > 1:
         by = {}
@@ -227,7 +282,7 @@ def image_shift_claims(record:dict) -> list[tuple[str, str, str]]:
                      'yes' if np.mean(by[P[-1]]) <= best_small + 0.02 else 'no'))
     return rows
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #2c538cc8
+# %% ../nbs/19a_image_shift_experiments.ipynb #4457835b
 def _esc(s:str) -> str: return s.replace('|', '\\|')
 
 def reproduce(scale:Scale, out:Path) -> str:
