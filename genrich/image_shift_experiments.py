@@ -236,7 +236,7 @@ def plot_generative_classifiers_image(record:dict):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #6b05e156
+# %% ../nbs/19a_image_shift_experiments.ipynb #e48008f0
 def _fmt(v:dict) -> str:
     sd = f" ± {v['wg_sd']*100:.1f}" if v['n_seeds'] > 1 else ''
     return f"{v['wg']*100:.1f}{sd} [{v['ci'][0]*100:.1f}, {v['ci'][1]*100:.1f}]"
@@ -249,9 +249,11 @@ def image_shift_claims(record:dict) -> list[tuple[str, str, str]]:
         g = r[GEN]
         rows.append(("Table 4.1 (Waterbirds): the generative classifier has the best worst-group accuracy (79.4 vs best baseline JTT 32.9)",
                      f"generative WG {_fmt(g)} vs best baseline {best_d} {_fmt(r[best_d])}",
-                     ('yes' if g['ci'][0] > r[best_d]['ci'][1] else 'yes (intervals overlap)') if g['wg'] > r[best_d]['wg'] else 'no'))
+                     ('yes' if g['ci'][0] > r[best_d]['ci'][1] else 'yes (intervals overlap)') if g['wg'] > r[best_d]['wg'] + 1e-9
+                     else ('no (a tie)' if g['wg'] > r[best_d]['wg'] - 1e-9 else 'no')))
         rows.append(("Table 4.1 (Waterbirds): the generative classifier also has the best ID accuracy (96.8 vs RWY/DFR 90.8)",
-                     f"ID {g['id']*100:.1f} vs best baseline {best_id} {r[best_id]['id']*100:.1f}", 'yes' if g['id'] > r[best_id]['id'] else 'no'))
+                     f"ID {g['id']*100:.1f} vs best baseline {best_id} {r[best_id]['id']*100:.1f}",
+                     ('yes' if g['id'] > r[best_id]['id'] + 0.01 else 'yes, by under 1 pt (near a tie)') if g['id'] > r[best_id]['id'] else 'no'))
     ck = diffusion_checkpoints(record)
     if GEN in ck:
         c = ck[GEN]
@@ -282,7 +284,7 @@ def image_shift_claims(record:dict) -> list[tuple[str, str, str]]:
                      'yes' if np.mean(by[P[-1]]) <= best_small + 0.02 else 'no'))
     return rows
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #4457835b
+# %% ../nbs/19a_image_shift_experiments.ipynb #10bd8422
 def _esc(s:str) -> str: return s.replace('|', '\\|')
 
 def reproduce(scale:Scale, out:Path) -> str:
@@ -303,7 +305,8 @@ def reproduce(scale:Scale, out:Path) -> str:
              f"({gcfg['val_trials']} when scoring snapshots on validation); checkpoints in `models/fashion_shift_ddpm/` (made by `scripts/train_fashion_shift_ddpm.py`). "
              f"Every method is selected by class-balanced accuracy on the balanced validation split (groups unused). ID accuracy = test group accuracies weighted by "
              f"the training group shares (Waterbirds' convention). {len(cfg['seeds'])} seed(s) for the baselines, {len(cfg['gen_seeds'])} for the generative models"
-             + (" (mean ± standard deviation over seeds)" if len(cfg['seeds']) > 1 else '') + f". Wall time of this section: {t['s']:.0f} s. "
+             + (" (mean ± standard deviation over seeds)" if len(cfg['seeds']) > 1 else '') + f". Time of all fits and test predictions (one CPU thread each; generative fits load the committed snapshots): "
+             f"{sum(v['fit_s'] + v['predict_s'] for runs in rec['numbers']['runs'].values() for k, v in runs.items() if not k.startswith('size:') or 'width=' + str(cfg['disc']['width']) + ' ' not in k):.0f} s. "
              f"Figure: `figures/generative_classifiers_image.png`.", '',
              '| method | ID acc. (thesis, Waterbirds) | WG acc. (thesis, Waterbirds) | ID acc. here | WG acc. here [95% CI] | val. class-bal. acc. | selected | parameters |',
              '|---|---|---|---|---|---|---|---|']
@@ -316,6 +319,16 @@ def reproduce(scale:Scale, out:Path) -> str:
               "embeddings (Table C.1); ours are small UNets on pixels and on 4x4 PCA patches (16x16x3 -> 4x4x4).)"]
     lines += ['', '| claim (thesis) | measured here | holds? |', '|---|---|---|']
     lines += [f'| {_esc(a)} | {_esc(b)} | {c} |' for a, b, c in image_shift_claims(rec)]
+    wmin = min(r[m]['wg'] for m in DISC if m in r)
+    if wmin > 0.9:
+        lines += ['', f"**At our scale this benchmark does not separate the methods.** Every discriminative baseline already reaches {wmin*100:.1f}% or more "
+                  f"worst-group accuracy: the core feature (a top's or a shoe's shape) is so much easier than on Waterbirds that ERM does not need "
+                  f"the background shortcut, so the Table 4.1 and Fig 4.2 rows above compare methods at the ceiling, not under a shortcut. "
+                  f"A harder label grouping (confusable classes) or a weaker core signal is needed to reproduce the thesis's gap."]
+    if GEN_PCA in r and GEN in r and r[GEN_PCA]['wg'] < r[GEN]['wg'] - 0.02:
+        lines += ['', f"The PCA patch latent (16x16x3 -> 4x4x4, {r[GEN_PCA]['id']*100:.1f} ID / {r[GEN_PCA]['wg']*100:.1f} WG) loses to pixels "
+                  f"({r[GEN]['id']*100:.1f} / {r[GEN]['wg']*100:.1f}); the thesis found PCA patches behind the VAE on Waterbirds (61.7 vs 79.4 WG) "
+                  f"but ahead on CelebA and Camelyon17 (Table C.1)."]
     gen_time = [v['train_s'] for v in r.values() if v.get('train_s')]
     lines += ['', f"Diffusion training time (one CPU thread, recorded by the trainer): {', '.join(f'{x/60:.0f} min' for x in gen_time)}; "
               f"test-set classification: {r[GEN]['predict_s']:.0f} s (pixels), {r[GEN_PCA]['predict_s']:.0f} s (PCA latents) for {state['split_sizes']['test']} images."]
