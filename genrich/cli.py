@@ -16,7 +16,7 @@ __all__ = ['CHAPTERS', 'main', 'chapter_names', 'write_report', 'run_chapters']
 CHAPTERS = {
     'internet_explorer': ('genrich.explorer.experiments:reproduce', 'Internet Explorer: WordNet concepts, GPR reward model, tiered sampling, Lemma 2.1.1, and the agent (MoCo-v3 + k-NN reward) on Fashion-MNIST and the offline web (thesis ch. 2)'),
     'diffusion_classifier': ('genrich.diffusion_classifier_experiments:reproduce', 'Diffusion Classifier (thesis ch. 3, App. B)'),
-    'generative_classifiers': ('genrich.text_shift_experiments:reproduce', 'Generative classifiers under distribution shift: text benchmark (thesis ch. 4)'),
+    'generative_classifiers': ('genrich.image_shift_experiments:reproduce_chapter', 'Generative classifiers under distribution shift: text and image benchmarks (thesis ch. 4)'),
     'shortcut': ('genrich.shortcut_experiments:reproduce', 'Gaussian shortcut study: LDA vs logistic regression, Figs 4.6, 4.7, C.7-C.10 (thesis sec. 4.5, App. C.1.7)'),
     'prism': ('genrich.prism.experiments:reproduce', 'Prism: any-order autoregressive discrete diffusion (thesis ch. 5)'),
 }

@@ -120,3 +120,16 @@ def test_plot_group_grid(shift):
     assert 'n=50' in fig.axes[3].get_title(loc='left')           # group 1 (top / blue) is the minority
     plt.close(fig)
     with pytest.raises(ValueError, match='n=0'): plot_group_grid(shift['train'], n=0)
+
+def test_texture_background(raw):
+    from genrich.image_shift import paint_texture
+    col = make_fashion_shift(data=raw, n_train=400, n_val=40, n_test_per_group=10, size=16, seed=2)
+    tex = make_fashion_shift(data=raw, n_train=400, n_val=40, n_test_per_group=10, size=16, seed=2, background='texture')
+    for k in col:
+        assert np.array_equal(col[k].y, tex[k].y) and np.array_equal(col[k].g, tex[k].g)
+        assert (tex[k].x[..., 0] == tex[k].x[..., 2]).all()                  # grey: the attribute is the texture, not a colour
+    blank = np.zeros((2, 8, 8), np.uint8)
+    t = paint_texture(blank, np.array([0, 1]), period=4, seed=0)[..., 0]
+    assert (t[0] == t[0][:, :1]).all() and not (t[0] == t[0][:1]).all()      # a=0: horizontal stripes
+    assert (t[1] == t[1][:1]).all() and not (t[1] == t[1][:, :1]).all()      # a=1: vertical stripes
+    with pytest.raises(ValueError, match="background='plaid'"): make_fashion_shift(data=raw, background='plaid')
