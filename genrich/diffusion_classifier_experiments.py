@@ -241,7 +241,7 @@ def plot_baselines(rec):
     fig, ax = plt.subplots(figsize=(5, 2.8)); ax.barh(names, vals, color=['C7', 'C7'] + ['C0']*len(n['pruning']))
     ax.set_xlabel('accuracy (test subset)'); ax.set_xlim(0.5, 1); fig.tight_layout(); return fig
 
-# %% ../nbs/23_diffusion_classifier_experiments.ipynb #c5883a4e
+# %% ../nbs/23_diffusion_classifier_experiments.ipynb #697e9e36
 def _configs(scale:Scale) -> dict:
     q = scale.quick
     return dict(n_per_class=6 if q else 100, n_trials=16 if q else 100, ns=[1, 2, 4, 8, 16] if q else [1, 2, 5, 10, 20, 50, 100],
@@ -250,7 +250,7 @@ def _configs(scale:Scale) -> dict:
 
 def _verdict(ok) -> str: return 'yes' if ok else 'no'
 
-def _report(r:dict, c:dict, model_rec:dict) -> str:
+def _report(r:dict, c:dict, model_rec:dict, evaluation:dict|None=None) -> str:
     pair, st, ad, b7, bl, one = (r[k]['numbers'] for k in ('noise_pairing', 'strategies', 'adaptive', 'b7', 'baselines', 'single_timestep'))
     even_max, n_max = st['acc']['even'][-1], st['ns'][-1]
     worst_restricted = {s: st['acc'][s][-1] for s in ('0', '475,500,525')}
@@ -292,7 +292,9 @@ def _report(r:dict, c:dict, model_rec:dict) -> str:
          _verdict(all(a <= b7['eps']['normal'] for a in b7['eps'].values()))),
         ('A generative classifier is competitive with discriminative models trained on the same data (Table 3.4: DiT 77.5 vs ResNet-101 77.7 top-1)',
          f"Diffusion Classifier {dc['acc']:.3f} vs logistic regression {bl['logreg_acc']:.3f}, small CNN {bl['cnn_acc']:.3f} (same {c['n_per_class']*10} test images; "
-         f"full test set: logreg {bl['logreg_acc_full_test']:.3f}, CNN {bl['cnn_acc_full_test']:.3f})",
+         f"full test set: logreg {bl['logreg_acc_full_test']:.3f}, CNN {bl['cnn_acc_full_test']:.3f})"
+         + (f"; the model's own evaluation (`models/fashion_mnist_ddpm/evaluation.json`, keep {evaluation['keep']}, trials {evaluation['trials']}): "
+            f"{evaluation['accuracy']:.3f} on {evaluation['n_done']} test images ({evaluation.get('subset', '')})" if evaluation and evaluation.get('model_step') == model_rec.get('step') else ''),
          _verdict(dc['acc'] >= min(bl['logreg_acc'], bl['cnn_acc']) - 0.02)),
         ('Discriminative top-k pruning keeps (or improves) accuracy and cuts inference time (Table B.2)',
          f"no pruning {dc['acc']:.3f} at {dc['evals_per_image']:.0f} evals/img ({dc['s_per_image']:.2f} s/img); " + '; '.join(
@@ -333,4 +335,5 @@ def reproduce(scale:Scale=Scale(), out=None) -> str:
         full = f'diffusion_classifier_{name}'
         recs[name] = _cached(full, {**base, **cfg, 'scale': scale.name}, out, fn)
         save_fig(plot(recs[name]), full, out=out); plt.close('all')
-    return _report(recs, c, model_rec)
+    ev = default_ddpm_dir()/'evaluation.json'
+    return _report(recs, c, model_rec, json.loads(ev.read_text()) if ev.exists() else None)
