@@ -2,11 +2,15 @@
 
 Reference (as in the public implementation of Alg. 3): one image at a time, one stage at a time, one
 conditioning at a time, batches of 32 (t, eps) trials, the conditioning recomputed for every batch
-(for Stable Diffusion: the prompt is re-encoded by the text encoder every batch). Ours: every
-(image, trial, conditioning) triple of a stage flattened into large batches, prompts encoded once.
-Both use the same model and the same paired noise set S, so predictions must be identical.
+(for Stable Diffusion: the prompt is re-encoded by the text encoder every batch), the plain model
+forward. Ours: every (image, trial, conditioning) triple of a stage flattened into batches, each
+noisy image x_t built once per batch, prompts encoded once, and for the class-conditional UNet the
+adapter's `eps_shared` (the class-independent start of the UNet once per x_t, and nearest-upsample +
+3x3 conv computed as four 2x2 sub-pixel convs). Both use the same model and the same paired noise
+set S. Rates are given per wall-clock second and per CPU second of this process (the machine is
+shared, so CPU time is the steadier measure); predictions must be identical.
 
-Run: python bench/bench_diffusion_classifier.py [--images 16] [--threads 1]
+Run: python bench/bench_diffusion_classifier.py [--images 16] [--threads 1] [--repeat 1] [--profile]
 """
 import argparse, os, tempfile, time
 os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('GENRICH_PROGRESS', '0')
@@ -39,23 +43,60 @@ def reference_predict(eps_model, acp, x, n_classes, S, keep, trials, make_cond, 
         preds.append(remaining[0])
     return np.array(preds), n_evals
 
-def run(name, model, acp, x, conds, make_cond, keep, trials, batch_size, ours_model=None):
+def _timed(f):
+    w, c = time.perf_counter(), time.process_time(); r = f(); return r, time.perf_counter() - w, time.process_time() - c
+
+def run(name, model, acp, x, conds, make_cond, keep, trials, batch_size, ours_model=None, compare=None, repeat=1):
+    "Time the reference and ours alternately `repeat` times on the same S; keep each one's fastest run."
     ours = DiffusionClassifier(ours_model or model, acp, keep=keep, trials=trials, batch_size=batch_size)
     S = ours.noise_set(x.shape[1:])
-    t0 = time.perf_counter(); p_ref, n_ref = reference_predict(model, acp, x, len(conds), S, keep, trials, make_cond); t_ref = time.perf_counter() - t0
-    t0 = time.perf_counter(); p_ours = ours.predict(x, conds); t_ours = time.perf_counter() - t0
+    w_ref = c_ref = w_ours = c_ours = float('inf')
+    for _ in range(repeat):
+        (p_ref, n_ref), w, c = _timed(lambda: reference_predict(model, acp, x, len(conds), S, keep, trials, make_cond))
+        w_ref, c_ref = min(w_ref, w), min(c_ref, c)
+        err, w, c = _timed(lambda: ours.class_errors(x, conds)); p_ours = np.nanargmin(err, 1)
+        w_ours, c_ours = min(w_ours, w), min(c_ours, c)
     assert n_ref == ours.n_evals_, (n_ref, ours.n_evals_)
-    r_ref, r_ours = n_ref/t_ref, ours.n_evals_/t_ours
-    print(f'| {name} | {len(x)} | {keep} / {trials} | {r_ref:.0f} | {r_ours:.0f} | {r_ours/r_ref:.2f}x | {t_ref/len(x):.2f} / {t_ours/len(x):.2f} | {"yes" if (p_ref == p_ours).all() else f"NO ({(p_ref == p_ours).mean():.2f} agree)"} |')
-    return p_ours
+    same = "yes" if (p_ref == p_ours).all() else f"NO ({(p_ref == p_ours).mean():.2f} agree)"
+    if compare is not None:                                                 # error difference against an fp32 run of ours
+        ok = ~np.isnan(err) & ~np.isnan(compare)
+        same += f"; errors vs fp32: max rel. diff {np.max(np.abs(err[ok] - compare[ok])/np.abs(compare[ok])):.1e}"
+    print(f'| {name} | {len(x)} | {keep} / {trials} | {n_ref/w_ref:.0f} / {n_ref/c_ref:.0f} | {n_ref/w_ours:.0f} / {n_ref/c_ours:.0f} | '
+          f'{w_ref/w_ours:.2f}x / {c_ref/c_ours:.2f}x | {w_ref/len(x):.2f} / {w_ours/len(x):.2f} | {same} |')
+    return err
+
+def profile(unet, batch=32, n_classes=10):
+    "Where a forward pass spends its time (torch.profiler, one batch of `batch` triples) and which share of it is class-independent."
+    from collections import defaultdict
+    from torch.profiler import profile as prof
+    macs = {}
+    hooks = [m.register_forward_hook(lambda m, i, o, n=n: macs.__setitem__(n, o[0].numel()*m.weight[0].numel()))
+             for n, m in unet.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    s = unet.config.sample_size
+    x, t, c = torch.randn(batch, unet.config.in_channels, s, s), torch.randint(0, 1000, (batch,)), torch.randint(0, n_classes, (batch,))
+    with torch.inference_mode():
+        unet(x[:1], t[:1], class_labels=c[:1])
+        for h in hooks: h.remove()
+        for _ in range(3): unet(x, t, class_labels=c)
+        with prof() as p:
+            for _ in range(10): unet(x, t, class_labels=c)
+    tot = defaultdict(float)
+    for e in p.key_averages(): tot[e.key] += e.self_cpu_time_total
+    all_t = sum(tot.values()); top = sorted(tot.items(), key=lambda kv: -kv[1])[:6]
+    print(f'\nforward of {batch} triples: {all_t/10/1e3:.1f} ms; ' + ', '.join(f'{k.replace("aten::", "")} {v/all_t:.0%}' for k, v in top))
+    total = sum(macs.values()); shared = macs['conv_in'] + macs['down_blocks.0.resnets.0.conv1']
+    up = sum(v for k, v in macs.items() if 'upsamplers' in k)
+    print(f'conv multiply-adds per triple: {total/1e6:.1f} M; class-independent (conv_in + first ResNet conv1): {shared/total:.1%}; '
+          f'upsample convs: {up/total:.1%} (the sub-pixel rewrite needs ~4/9 of these)')
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--images', type=int, default=16); ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--batch-size', type=int, default=32)
+    ap.add_argument('--batch-size', type=int, default=32); ap.add_argument('--profile', action='store_true')
+    ap.add_argument('--repeat', type=int, default=1, help='alternate reference and ours this many times, keep the fastest of each')
     a = ap.parse_args(); torch.set_num_threads(a.threads)
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU\n')
-    print('| model | images | keep / trials | reference ε-evals/s | ours ε-evals/s | ratio | s/image ref / ours | identical predictions |')
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU; rates: ε-evaluations per wall-clock s / per CPU s; best of {a.repeat}\n')
+    print('| model | images | keep / trials | reference ε-evals/s | ours ε-evals/s | ratio (wall / CPU) | s/image ref / ours | identical predictions |')
     print('|---|---|---|---|---|---|---|---|')
     # (A) our Fashion-MNIST class-conditional UNet (random weights if the checkpoint is absent)
     xte, _ = load_fashion_mnist('test'); x = images_to_tensor(xte[:a.images])
@@ -64,10 +105,10 @@ if __name__ == '__main__':
     ad = ClassConditionalUNet(unet, sched)
     cond = lambda c, n: torch.full((n,), c, dtype=torch.long)
     for keep, trials in [((10,), (30,)), ((5, 1), (10, 40))]:
-        run(tag, ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size)
+        err32 = run(tag, ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, repeat=a.repeat)
     # the same, with our side in bfloat16 (avx512_bf16 CPUs): faster, but predictions may differ from the fp32 reference
     ad16 = ClassConditionalUNet(load_ddpm()[0] if tag.endswith('(ours)') else unet, sched, dtype=torch.bfloat16)
-    run(tag + ', ours in bf16', ad, ad.alphas_cumprod, x, ad.conds(), cond, (5, 1), (10, 40), a.batch_size, ours_model=ad16)
+    run(tag + ', ours in bf16', ad, ad.alphas_cumprod, x, ad.conds(), cond, (5, 1), (10, 40), a.batch_size, ours_model=ad16, compare=err32, repeat=a.repeat)
     # (B) a tiny random-weight Stable Diffusion: the reference re-encodes the prompt every batch
     with tempfile.TemporaryDirectory() as d:
         sd = StableDiffusion.from_folder(tiny_stable_diffusion(Path(d)/'sd'))
@@ -75,4 +116,5 @@ if __name__ == '__main__':
         imgs = [np.random.default_rng(i).integers(0, 256, (40, 40, 3), dtype=np.uint8) for i in range(max(2, a.images//4))]
         lat, emb = sd.encode_images(imgs), sd.encode_prompts(prompts)
         sd_cond = lambda c, n: sd.encode_prompts([prompts[c]]).expand(n, -1, -1)
-        run('tiny Stable Diffusion (random init)', sd, sd.alphas_cumprod, lat, emb, sd_cond, (5, 1), (10, 40), a.batch_size)
+        run('tiny Stable Diffusion (random init)', sd, sd.alphas_cumprod, lat, emb, sd_cond, (5, 1), (10, 40), a.batch_size, repeat=a.repeat)
+    if a.profile: profile(ad.unet)

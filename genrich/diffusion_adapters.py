@@ -12,8 +12,9 @@ from .core import check_choice, check_range, get_device
 from .diffusion_classifier import DiffusionClassifier
 
 # %% auto #0
-__all__ = ['SD_FOLDER', 'DIT_FOLDER', 'MissingWeightsError', 'check_weights_folder', 'ClassConditionalUNet', 'center_crop_resize',
-           'StableDiffusion', 'tiny_clip_tokenizer', 'tiny_stable_diffusion', 'learned_sigma_error', 'DiT', 'tiny_dit']
+__all__ = ['SD_FOLDER', 'DIT_FOLDER', 'MissingWeightsError', 'check_weights_folder', 'ClassConditionalUNet', 'subpixel_weights',
+           'subpixel_upsample_conv', 'unet_eps_shared', 'center_crop_resize', 'StableDiffusion', 'tiny_clip_tokenizer',
+           'tiny_stable_diffusion', 'learned_sigma_error', 'DiT', 'tiny_dit']
 
 # %% ../nbs/21_diffusion_adapters.ipynb #dfb23f3d
 def _place(module, device, dtype):
@@ -42,7 +43,7 @@ def _load_scheduler(folder):
     name = json.loads((Path(folder)/'scheduler_config.json').read_text()).get('_class_name', 'DDPMScheduler')
     return getattr(diffusers, name, diffusers.DDPMScheduler).from_pretrained(folder)
 
-# %% ../nbs/21_diffusion_adapters.ipynb #96b4b4e2
+# %% ../nbs/21_diffusion_adapters.ipynb #8ef24aaf
 class ClassConditionalUNet:
     "ε-model adapter for a diffusers `UNet2DModel` with a class embedding (`num_class_embeds`)."
     def __init__(self, unet, scheduler, *, num_classes:int|None=None, device=None, dtype=None):
@@ -66,6 +67,10 @@ class ClassConditionalUNet:
     def __call__(self, xt, t, cond):
         return self.unet(xt.to(self.dtype), t, class_labels=cond.to(self.device)).sample
 
+    def eps_shared(self, xt, t, index, cond):
+        "ε for the rows `xt[index]`, `t[index]` under `cond`, running the class-independent start of the UNet once per distinct x_t (see `unet_eps_shared`)."
+        return unet_eps_shared(self.unet, xt.to(self.device, self.dtype), t.to(self.device), index.to(self.device), cond.to(self.device))
+
     def conds(self): return torch.arange(self.num_classes)
 
     def classifier(self, **kw) -> DiffusionClassifier:
@@ -73,7 +78,88 @@ class ClassConditionalUNet:
         kw.setdefault('null_cond', self.null_cond)
         return DiffusionClassifier(self, self.alphas_cumprod, device=self.device, **kw)
 
-# %% ../nbs/21_diffusion_adapters.ipynb #d6cc846e
+# %% ../nbs/21_diffusion_adapters.ipynb #4a20439c
+def _subpixel_ok(up) -> bool:
+    "True when `up` is diffusers' `Upsample2D` doing nearest ×2 then a 3×3, stride-1, padding-1 convolution."
+    from diffusers.models.upsampling import Upsample2D
+    c = getattr(up, 'conv', None)
+    return (type(up) is Upsample2D and up.use_conv and not up.use_conv_transpose and up.interpolate and up.norm is None
+            and getattr(up, 'name', 'conv') == 'conv' and isinstance(c, torch.nn.Conv2d) and c.kernel_size == (3, 3)
+            and c.padding == (1, 1) and c.stride == (1, 1) and c.dilation == (1, 1) and c.groups == 1)
+
+def subpixel_weights(weight:torch.Tensor, bias=None):
+    "Weights `(4*C_out, C_in, 2, 2)` (phases (0,0), (0,1), (1,0), (1,1)) equivalent to nearest ×2 upsampling then a 3×3 conv (padding 1)."
+    w = weight
+    rows = [torch.stack([w[:, :, 0], w[:, :, 1] + w[:, :, 2]], 2), torch.stack([w[:, :, 0] + w[:, :, 1], w[:, :, 2]], 2)]
+    ks = [torch.stack([r[..., 0], r[..., 1] + r[..., 2]], -1) if b == 0 else torch.stack([r[..., 0] + r[..., 1], r[..., 2]], -1)
+          for r in rows for b in (0, 1)]
+    return torch.cat(ks, 0), (None if bias is None else bias.repeat(4))
+
+def subpixel_upsample_conv(x:torch.Tensor, weight4:torch.Tensor, bias4=None) -> torch.Tensor:
+    "Nearest ×2 upsampling then a 3×3 conv, computed as one 2×2 conv of the padded low-resolution `x` (weights from `subpixel_weights`)."
+    n, _, H, W = x.shape; co = weight4.shape[0]//4
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 1, 1, 1)), weight4, bias4)     # (n, 4*co, H+1, W+1)
+    ph = [y[:, p*co:(p + 1)*co, a:a + H, b:b + W] for p, (a, b) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)])]
+    return torch.stack([torch.stack(ph[:2], -1), torch.stack(ph[2:], -1)], 3).reshape(n, co, 2*H, 2*W)
+
+def _upsample(up, h):
+    "Apply an up-sampler, through the sub-pixel rewrite when it is exact (weights cached per parameter version)."
+    if not _subpixel_ok(up): return up(h)
+    w, b = up.conv.weight, up.conv.bias
+    key = (w.data_ptr(), w._version, w.dtype, None if b is None else (b.data_ptr(), b._version))
+    if getattr(up, '_genrich_subpixel', (None,))[0] != key:
+        with torch.no_grad(): up._genrich_subpixel = (key, *subpixel_weights(w, b))
+    return subpixel_upsample_conv(h, *up._genrich_subpixel[1:])
+
+def _shared_ok(unet) -> bool:
+    "Whether `unet_eps_shared` can split this `UNet2DModel` (the layout of `genrich.ddpm.small_unet` and the DDPM UNets)."
+    from diffusers.models.unets.unet_2d_blocks import DownBlock2D
+    from diffusers.models.resnet import ResnetBlock2D
+    c = unet.config
+    if c.center_input_sample or c.time_embedding_type != 'positional' or unet.class_embedding is None: return False
+    if any(hasattr(b, 'skip_conv') for b in [*unet.down_blocks, *unet.up_blocks]) or type(unet.down_blocks[0]) is not DownBlock2D: return False
+    r = unet.down_blocks[0].resnets[0]
+    return (type(r) is ResnetBlock2D and r.upsample is None and r.downsample is None and r.time_embedding_norm == 'default'
+            and r.time_emb_proj is not None and not r.skip_time_act)
+
+def _up_block(b, h, res, emb):
+    "diffusers' `UpBlock2D` forward with the sub-pixel up-sampler (other blocks: their own forward)."
+    from diffusers.models.unets.unet_2d_blocks import UpBlock2D
+    freeu = all(getattr(b, k, None) for k in ('s1', 's2', 'b1', 'b2'))
+    if type(b) is not UpBlock2D or freeu: return b(h, res, emb)
+    for rn in b.resnets: h = rn(torch.cat([h, res[-1]], 1), emb); res = res[:-1]
+    for up in (b.upsamplers or []): h = _upsample(up, h)
+    return h
+
+@torch.inference_mode()
+def unet_eps_shared(unet, xt, t, index, cond) -> torch.Tensor:
+    "`unet(xt[index], t[index], class_labels=cond).sample`, with `conv_in` and the first ResNet's class-independent half run once per row of `xt`."
+    if not _shared_ok(unet): return unet(xt[index], t[index], class_labels=cond).sample
+    u, t = unet, t[index]
+    emb = u.time_embedding(u.time_proj(t).to(u.dtype))
+    labels = u.time_proj(cond) if u.config.class_embed_type == 'timestep' else cond
+    emb = emb + u.class_embedding(labels).to(u.dtype)
+    blk = u.down_blocks[0]; r = blk.resnets[0]
+    h_in = u.conv_in(xt)                                                     # class-independent: once per distinct x_t
+    h = r.conv1(r.nonlinearity(r.norm1(h_in)))
+    sc = h_in if r.conv_shortcut is None else r.conv_shortcut(h_in)
+    h_in, sc = h_in[index], sc[index]
+    h = h[index] + r.time_emb_proj(r.nonlinearity(emb))[:, :, None, None]   # the class enters here
+    h = r.conv2(r.dropout(r.nonlinearity(r.norm2(h))))
+    h = (sc + h)/r.output_scale_factor
+    res = (h_in, h)
+    for rn in blk.resnets[1:]: h = rn(h, emb); res += (h,)
+    if blk.downsamplers is not None:
+        for d in blk.downsamplers: h = d(h)
+        res += (h,)
+    for b in u.down_blocks[1:]:
+        h, rs = b(hidden_states=h, temb=emb); res += rs
+    if u.mid_block is not None: h = u.mid_block(h, emb)
+    for b in u.up_blocks:
+        n = len(b.resnets); h = _up_block(b, h, res[-n:], emb); res = res[:-n]
+    return u.conv_out(u.conv_act(u.conv_norm_out(h)))
+
+# %% ../nbs/21_diffusion_adapters.ipynb #68561c4f
 def center_crop_resize(img, size:int) -> np.ndarray:
     "App. B.6.1 preprocessing of one image (PIL or HxWx3 uint8): shortest edge -> `size` (bicubic), centre crop, float CHW in [-1, 1]."
     from PIL import Image
@@ -84,7 +170,7 @@ def center_crop_resize(img, size:int) -> np.ndarray:
     a = np.asarray(im.crop((l, t, l + size, t + size)), dtype=np.float32)
     return (a/127.5 - 1).transpose(2, 0, 1)
 
-# %% ../nbs/21_diffusion_adapters.ipynb #0cc58784
+# %% ../nbs/21_diffusion_adapters.ipynb #9ad5be07
 SD_FOLDER = {'vae': _WEIGHTS, 'text_encoder': ('model.safetensors', 'pytorch_model.bin'),
              'tokenizer': ('tokenizer.json', 'vocab.json'), 'unet': _WEIGHTS, 'scheduler': ('scheduler_config.json',)}
 
@@ -149,7 +235,7 @@ class StableDiffusion:
         kw.setdefault('timesteps', 'even')
         return -self.classifier(trials=(trials,), **kw).class_errors(self.encode_images(images), self.encode_prompts(captions))
 
-# %% ../nbs/21_diffusion_adapters.ipynb #108410a3
+# %% ../nbs/21_diffusion_adapters.ipynb #5a966f36
 def _byte_symbols() -> list[str]:
     "The 256 printable symbols that byte-level BPE uses for bytes (printable Latin-1 kept, the rest shifted past 255)."
     keep = set(range(ord('!'), ord('~') + 1)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
@@ -190,7 +276,7 @@ def tiny_stable_diffusion(folder, *, seed:int=0) -> Path:
     DDPMScheduler(beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012).save_pretrained(folder/'scheduler')
     return folder
 
-# %% ../nbs/21_diffusion_adapters.ipynb #6cf814c6
+# %% ../nbs/21_diffusion_adapters.ipynb #fbe45661
 def learned_sigma_error(alphas_cumprod, objective:str='vlb'):
     "An `error_fn` for learned-sigma models: 'vlb' (KL per t, bits/dim) or 'l2+vlb' (Table 3.5)."
     import math
@@ -217,7 +303,7 @@ class _FullOutput:
     def __init__(self, adapter): self.adapter, self.sample_shape = adapter, adapter.sample_shape
     def __call__(self, xt, t, cond): return self.adapter.transformer(xt.to(self.adapter.dtype), timestep=t, class_labels=cond.to(self.adapter.device)).sample
 
-# %% ../nbs/21_diffusion_adapters.ipynb #75381a3a
+# %% ../nbs/21_diffusion_adapters.ipynb #0bdd9820
 DIT_FOLDER = {'transformer': _WEIGHTS, 'vae': _WEIGHTS, 'scheduler': ('scheduler_config.json',)}
 
 class DiT:

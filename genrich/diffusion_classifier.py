@@ -199,7 +199,7 @@ def _check_inputs(model, x, conds, groups):
     if groups.min() < 0 or len(torch.unique(groups)) != n_classes: raise ValueError(f"groups must use every class 0..{n_classes - 1} at least once, got {groups.tolist()}")
     return x, conds, groups, n_classes
 
-# %% ../nbs/20_diffusion_classifier.ipynb #fdfa8d7e
+# %% ../nbs/20_diffusion_classifier.ipynb #458a4d36
 @patch
 @torch.inference_mode()
 def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, group, variants=None):
@@ -209,26 +209,30 @@ def _triple_errors(self:DiffusionClassifier, x, conds, S, img, trial, cond, grou
     variants = variants or [None if self.error_fn is not None else (self.loss, self.crop)]   # (loss, crop) pairs scored from one forward pass
     out = torch.empty(len(img), len(variants), dtype=torch.float64)
     bar = progress(range(0, len(img), bs), desc='ε-evaluations', total=math.ceil(len(img)/bs))
+    shared = callable(getattr(self.eps_model, 'eps_shared', None))
+    weights = [self.cfg_weight if var is None or len(var) < 3 else var[2] for var in variants]   # CFG weight per variant
     for s in bar:
         i, j, c, g = (v[s:s + bs] for v in (img, trial, cond, group))
-        t, e = S.t[g, j].to(dev), S.eps[g, j].to(dev, torch.float32)
-        a = acp[t].float().view(-1, *[1]*(x.ndim - 1))
-        xt = a.sqrt()*x[i] + (1 - a).sqrt()*e
-        pred = self.eps_model(xt.to(dt) if dt else xt, t, conds[c.to(conds.device)])
-        if self.cfg_weight:                       # Eq. B.1: one unconditional pass per distinct (image, trial)
-            key, inv = torch.unique(i*(N*S.t.shape[0]) + g*N + j, return_inverse=True)
-            first = torch.zeros(len(key), dtype=torch.long).scatter_(0, inv, torch.arange(len(i)))
+        key, inv = torch.unique(i*(N*S.t.shape[0]) + g*N + j, return_inverse=True)     # distinct (image, trial): one x_t each
+        first = torch.zeros(len(key), dtype=torch.long).scatter_(0, inv, torch.arange(len(i)))
+        tu, eu = S.t[g[first], j[first]].to(dev), S.eps[g[first], j[first]].to(dev, torch.float32)
+        a = acp[tu].float().view(-1, *[1]*(x.ndim - 1))
+        xu = a.sqrt()*x[i[first]] + (1 - a).sqrt()*eu
+        xin, inv_d, cc = (xu.to(dt) if dt else xu), inv.to(dev), conds[c.to(conds.device)]
+        pred = self.eps_model.eps_shared(xin, tu, inv_d, cc) if shared else self.eps_model(xin[inv_d], tu[inv_d], cc)
+        t, e, xt = tu[inv_d], eu[inv_d], xu[inv_d]
+        if any(weights):                          # Eq. B.1: one unconditional pass per distinct (image, trial)
             nc = torch.as_tensor(self.null_cond, device=conds.device)
-            unc = self.eps_model((xt.to(dt) if dt else xt)[first.to(dev)], t[first.to(dev)], nc.unsqueeze(0).expand(len(key), *nc.shape))
-            pred = (1 + self.cfg_weight)*pred.float() - self.cfg_weight*unc.float()[inv.to(dev)]
+            unc = self.eps_model(xin, tu, nc.unsqueeze(0).expand(len(key), *nc.shape)).float()[inv_d]
             self.n_evals_ += len(key)
         for v, var in enumerate(variants):
-            err = self.error_fn(x[i], xt, t, e, pred) if var is None else eps_error(e, pred, *var)
+            p = pred if not weights[v] else (1 + weights[v])*pred.float() - weights[v]*unc
+            err = self.error_fn(x[i], xt, t, e, p) if var is None else eps_error(e, p, *var[:2])
             out[s:s + len(i), v] = err.double().cpu()
         self.n_evals_ += len(i)
     return out if len(variants) > 1 else out[:, 0]
 
-# %% ../nbs/20_diffusion_classifier.ipynb #85a48f4f
+# %% ../nbs/20_diffusion_classifier.ipynb #b7ee9280
 def _triples(alive_conds, lo, hi):
     "All (image, trial, cond) with trial in [lo, hi) and cond alive for image, ordered image-major."
     ii, cc = alive_conds.nonzero(as_tuple=True)
@@ -267,11 +271,14 @@ def class_errors(self:DiffusionClassifier, x, conds, groups=None, candidates=Non
 
 @patch
 def trial_errors(self:DiffusionClassifier, x, conds, variants=None) -> np.ndarray:
-    "Every error of an exhaustive paired run, `(n_images, trials[-1], n_conds)` in S order; with `variants` [(loss, crop), ...] a last axis per variant, all from one forward pass."
+    "Every error of an exhaustive paired run, `(n_images, trials[-1], n_conds)` in S order; with `variants` [(loss, crop), ...] or [(loss, crop, cfg_weight), ...] a last axis per variant, all from one forward pass."
     x, conds, groups, _ = _check_inputs(self.eps_model, x, conds, None)
     if variants is not None and self.error_fn is not None: raise ValueError("variants cannot be combined with error_fn")
     if variants is not None:
-        variants = [(check_choice('loss', lo, LOSSES), check_range('crop', cr, 0, integer=True)) for lo, cr in variants]
+        if any(len(v) not in (2, 3) for v in variants): raise ValueError(f"variants={variants!r} must hold (loss, crop) or (loss, crop, cfg_weight) tuples")
+        variants = [(check_choice('loss', v[0], LOSSES), check_range('crop', v[1], 0, integer=True)) +
+                    ((check_range('cfg_weight', float(v[2])),) if len(v) == 3 else ()) for v in variants]
+        if any(len(v) == 3 and v[2] for v in variants) and self.null_cond is None: raise ValueError("variants with a cfg_weight need null_cond (the unconditional conditioning)")
     S = self.noise_set(x.shape[1:], 1)
     x, conds = x.to(self.device, torch.float32), conds.to(self.device)
     self.n_evals_ = 0
@@ -309,7 +316,7 @@ def gaussian_toy_eps(means:torch.Tensor, s:float, alphas_cumprod):
         return (1 - a).sqrt()/(a*s**2 + 1 - a)*(xt - a.sqrt()*mu)
     return eps_model
 
-# %% ../nbs/20_diffusion_classifier.ipynb #86117aaa
+# %% ../nbs/20_diffusion_classifier.ipynb #433032f5
 def topk_candidates(scores, k:int) -> np.ndarray:
     "Boolean mask (n, n_classes) of the `k` highest `scores` per row (a weak classifier's logits or probabilities)."
     scores = np.asarray(scores); check_range('k', k, 1, scores.shape[1], integer=True)
@@ -325,7 +332,7 @@ def winoground_scores(score) -> dict:
     image = (s[..., 0, 0] > s[..., 1, 0]) & (s[..., 1, 1] > s[..., 0, 1])
     return dict(text=text, image=image, group=text & image)
 
-# %% ../nbs/20_diffusion_classifier.ipynb #35cad1dd
+# %% ../nbs/20_diffusion_classifier.ipynb #20a92954
 def evaluate_dataset(clf:DiffusionClassifier, images, labels, conds, out_dir, *, groups=None, n_workers:int=1, worker_idx:int=0,
                      chunk:int=16, transform=None) -> dict:
     "Classify `images[i]` (optionally through `transform`) with per-sample records under `out_dir`; resumable and shardable."
@@ -349,7 +356,7 @@ def evaluate_dataset(clf:DiffusionClassifier, images, labels, conds, out_dir, *,
     atomic_write_text(Path(out_dir)/'summary.json', json.dumps(summary, indent=1))
     return summary
 
-# %% ../nbs/20_diffusion_classifier.ipynb #ef7b2b8b
+# %% ../nbs/20_diffusion_classifier.ipynb #2ed10470
 def staged_running_means(trial_errs, keep, trials) -> np.ndarray:
     "Running mean error per class `(n_trials, n_classes)` from one image's `trial_errs` (n_trials, n_classes), NaN after pruning (Alg. 3)."
     keep, trials = _check_stages(keep, trials)

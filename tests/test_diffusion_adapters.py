@@ -1,6 +1,7 @@
 """Adapters (thesis ch. 3, App. B.6): tiny random-weight diffusers models saved and reloaded from local folders."""
 import shutil, numpy as np, pytest, torch
 from diffusers import UNet2DModel, DDPMScheduler
+from genrich.diffusion_classifier import DiffusionClassifier
 from genrich.diffusion_adapters import (ClassConditionalUNet, StableDiffusion, DiT, MissingWeightsError, tiny_stable_diffusion,
                                         tiny_dit, center_crop_resize, tiny_clip_tokenizer)
 
@@ -80,3 +81,28 @@ def test_real_stable_diffusion_folder():
     img = np.random.default_rng(0).integers(0, 256, (600, 800, 3), dtype=np.uint8)
     p = sd.classifier(keep=(2, 1), trials=(5, 10)).predict_proba(sd.encode_images([img]), sd.encode_prompts(['a dog', 'a cat', 'a car']))
     assert np.isclose(p.sum(), 1)
+
+def test_eps_shared_equals_plain_forward_and_classifier_uses_it(tmp_path):
+    "The class-independent start run once per x_t (and the sub-pixel upsample) gives the plain forward's ε, and the same class errors."
+    m = _unet_folder(tmp_path); ad = ClassConditionalUNet.from_folder(tmp_path)
+    g = torch.Generator().manual_seed(1)
+    xu, tu = torch.randn(3, 1, 8, 8, generator=g), torch.tensor([3, 480, 990])
+    idx, cs = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2]), torch.tensor([0, 1, 2, 0, 2, 0, 1, 2])
+    with torch.no_grad():
+        torch.testing.assert_close(ad.eps_shared(xu, tu, idx, cs), m(xu[idx], tu[idx], class_labels=cs).sample, rtol=1e-5, atol=1e-5)
+    class Plain:                                                  # the same model without eps_shared
+        def __init__(s, f): s.f, s.sample_shape = f, f.sample_shape
+        def __call__(s, *a): return s.f(*a)
+    x = torch.randn(4, 1, 8, 8, generator=g)
+    e_shared = ad.classifier(trials=(6,), batch_size=9).class_errors(x, ad.conds())
+    e_plain = DiffusionClassifier(Plain(ad), ad.alphas_cumprod, trials=(6,), batch_size=9).class_errors(x, ad.conds())
+    np.testing.assert_allclose(e_shared, e_plain, rtol=1e-5)
+
+def test_subpixel_upsample_conv_matches_upsample2d():
+    from diffusers.models.upsampling import Upsample2D
+    from genrich.diffusion_adapters import subpixel_weights, subpixel_upsample_conv
+    g = torch.Generator().manual_seed(0)
+    for H, W in [(7, 7), (3, 5), (1, 1)]:
+        up = Upsample2D(4, use_conv=True, out_channels=6).eval(); x = torch.randn(2, 4, H, W, generator=g)
+        with torch.no_grad():
+            torch.testing.assert_close(subpixel_upsample_conv(x, *subpixel_weights(up.conv.weight, up.conv.bias)), up(x), rtol=1e-5, atol=1e-5)

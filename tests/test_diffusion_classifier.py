@@ -133,3 +133,21 @@ def test_candidates_and_evaluate_dataset_resume(tmp_path):
     np.testing.assert_allclose(json.loads((tmp_path/'records'/'7.json').read_text())['errors'], full[7], rtol=1e-6)
     w = winoground_scores(np.array([[2., 1.], [0., 3.]]))
     assert w['text'] and w['image'] and w['group']
+
+def test_eps_shared_models_get_each_x_t_once_and_cfg_variants_match():
+    means, x, y = toy(n_classes=3, n=6)
+    f = gaussian_toy_eps(torch.cat([means, torch.zeros(1, D)]), 1.0, ACP)      # conditioning 3 = null
+    class Shared:
+        rows = 0
+        def __call__(self, xt, t, c): return f(xt, t, c)
+        def eps_shared(self, xt, t, index, c): Shared.rows += len(xt); return f(xt[index], t[index], c)
+    ref = DiffusionClassifier(f, ACP, trials=(8,), batch_size=12).class_errors(x, torch.arange(3))
+    np.testing.assert_allclose(DiffusionClassifier(Shared(), ACP, trials=(8,), batch_size=12).class_errors(x, torch.arange(3)), ref, rtol=1e-12)
+    assert Shared.rows == 6*8                                                     # batches of 12 = 4 x_t times 3 classes
+    clf = DiffusionClassifier(f, ACP, trials=(8,), null_cond=3)
+    E = clf.trial_errors(x, torch.arange(3), variants=[('l2', 0, 0.0), ('l2', 0, 2.0)])
+    np.testing.assert_allclose(E[..., 0].mean(1), ref, rtol=1e-12)
+    cfg = DiffusionClassifier(f, ACP, trials=(8,), null_cond=3, cfg_weight=2.0).class_errors(x, torch.arange(3))
+    np.testing.assert_allclose(E[..., 1].mean(1), cfg, rtol=1e-12)
+    with pytest.raises(ValueError, match='null_cond'):
+        DiffusionClassifier(f, ACP, trials=(8,)).trial_errors(x, torch.arange(3), variants=[('l2', 0, 1.0)])
