@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 import torch
-from .core import (Scale, save_result, load_result, save_fig, seed_everything, timer, out_dirs, progress)
+from .core import (Scale, save_result, load_result, save_fig, seed_everything, timer, out_dirs, progress, cached_result)
 from .data import load_fashion_mnist, images_to_tensor, FASHION_MNIST_CLASSES
 from .ddpm import load_ddpm, default_ddpm_dir
 from .diffusion_classifier import DiffusionClassifier, NoiseSet, make_noise_set, topk_candidates
@@ -31,16 +31,6 @@ def load_model(path=None, device=None) -> ClassConditionalUNet:
     "Our trained Fashion-MNIST DDPM wrapped as an ε-model (see `genrich.ddpm`)."
     unet, sched, _ = load_ddpm(path)
     return ClassConditionalUNet(unet, sched, num_classes=10, device=device)
-
-def _cached(name, config, out, fn):
-    "Return the saved record `name` if its config matches, else run `fn()` -> numbers, save and return the record."
-    try:
-        rec = load_result(name, out=out)
-        if rec.get('config') == json.loads(json.dumps(config)): return rec
-    except FileNotFoundError: pass
-    with timer() as t: numbers = fn()
-    save_result(name, numbers, config=config, seed=config.get('seed', 0), wall_time=t['s'], out=out)
-    return load_result(name, out=out)
 
 def accuracy(errors, y) -> float:
     "Accuracy of argmin over the last axis of `errors` (n, n_classes)."
@@ -333,7 +323,7 @@ def reproduce(scale:Scale=Scale(), out=None) -> str:
     }
     for name, (cfg, fn, plot) in progress(studies.items(), desc='diffusion_classifier studies'):
         full = f'diffusion_classifier_{name}'
-        recs[name] = _cached(full, {**base, **cfg, 'scale': scale.name}, out, fn)
+        recs[name] = cached_result(full, {**base, **cfg, 'scale': scale.name}, fn, out=out, seed=0)
         save_fig(plot(recs[name]), full, out=out); plt.close('all')
     ev = default_ddpm_dir()/'evaluation.json'
     return _report(recs, c, model_rec, json.loads(ev.read_text()) if ev.exists() else None)
