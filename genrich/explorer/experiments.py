@@ -119,7 +119,7 @@ def web_category_target(category:str='animals', size:int=32, seed:int=0, limit=N
     perm = np.random.default_rng(seed).permutation(len(x)); a, b = perm[:len(x)//2], perm[len(x)//2:]
     return dict(target=x[a], eval_data=(x[a], y[a], x[b], y[b]), labels=[str(n).replace('_', ' ') for n in names if n != 'other'])
 
-# %% ../../nbs/49_explorer.experiments.ipynb #ae6e1ee4
+# %% ../../nbs/49_explorer.experiments.ipynb #c489d556
 def _summary(hist, initial, thumbs:bool, uniform_mass:float) -> dict:
     cat = lambda key: {k: [h['categories'][k][key] for h in hist] for k in (hist[0]['categories'] if hist else {})}
     return dict(knn_acc=[initial['knn_acc']] + [h['knn_acc'] for h in hist], probe_acc=[initial['probe_acc']] + [h['probe_acc'] for h in hist],
@@ -131,8 +131,8 @@ def _summary(hist, initial, thumbs:bool, uniform_mass:float) -> dict:
 
 def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, iterations:int, pretrain_epochs:int,
                modes=('random', 'ours', 'ours++'), ablation=('1nn', 'moco'), centered=('ours', 'ours++'), model_kw:dict|None=None,
-               ckdir=None, seed:int=0) -> dict:
-    "Pre-train MoCo-v3 on the target, then run Internet Explorer in each of `modes`, `ours++` with the ablation rewards, and `centered` modes with the centred reward."
+               ckdir=None, seed:int=0, descriptors:str|None='wordnet') -> dict:
+    "Pre-train MoCo-v3 on the target, then run Internet Explorer in each of `modes`, `ours++` (with `descriptors`) with the ablation rewards, and `centered` modes with the centred reward."
     import torch
     from genrich.explorer.concepts import embed_texts
     queries, emb, mask = concepts; target = data['target']; model_kw = model_kw or {}
@@ -144,19 +144,20 @@ def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, 
     initial = evaluate_features(model, data['eval_data'], cfg.eval_k)
     lemb = embed_texts(data['labels']); runs = {}
     for mode, reward in [(m, 'knn') for m in modes] + [('ours++', r) for r in ablation] + [(m, 'centered') for m in centered]:
-        c = replace(cfg, mode=mode, reward='knn' if reward == 'centered' else reward, center_reward=reward == 'centered', seed=seed)
+        c = replace(cfg, mode=mode, reward='knn' if reward == 'centered' else reward, center_reward=reward == 'centered', seed=seed,
+                    descriptors=descriptors if mode == 'ours++' else cfg.descriptors)
         ag = InternetExplorer(engine, target, queries, emb, model=model, config=c, labels=data['labels'], label_emb=lemb,
                               eval_data=data['eval_data'], categories={'relevant': mask, 'rest': ~mask}, checkpoint=ckdir/f'{mode}-{reward}.pt')
         hist = ag.run(iterations, desc=f'{name}: {mode} ({reward})')
         runs[mode if reward == 'knn' else f'{mode} ({reward})'] = _summary(hist, initial, thumbs=reward == 'knn' and mode in ('random', 'ours++'),
-                                                                           uniform_mass=float(mask[ag.active].mean()))
+                                                                           uniform_mass=float(mask[ag.active].mean())) | dict(descriptors=c.descriptors)
     return dict(name=name, n_target=len(target), n_eval=len(data['eval_data'][2]), n_classes=int(len(np.unique(data['eval_data'][1]))),
                 labels=data['labels'], n_relevant=int(mask.sum()), n_concepts=len(queries), n_web=len(engine), pretrain_loss=pre,
                 initial=initial, iterations=iterations, runs=runs)
 
-# %% ../../nbs/49_explorer.experiments.ipynb #a96cab1e
+# %% ../../nbs/49_explorer.experiments.ipynb #d994d76b
 _STYLE = {'random': ('C0', 'random exploration'), 'ours': ('C1', 'ours (GP over WordNet)'), 'labels': ('C2', 'labels only'),
-          'ours++': ('C3', 'ours++ (labels + GP over pruned WordNet)')}
+          'ours++': ('C3', 'ours++ (labels + GP over pruned WordNet + descriptors)')}
 
 def _targets(rec):
     rec = rec.get('numbers', rec); return rec.get('agent', rec)
@@ -249,7 +250,7 @@ def explorer_widget(agent:InternetExplorer, k:int=12):
     box = W.VBox([W.HBox([q, go, step]), out]); box.search, box.step = search, do_step
     return box
 
-# %% ../../nbs/49_explorer.experiments.ipynb #809d0826
+# %% ../../nbs/49_explorer.experiments.ipynb #47fe4af1
 def _claims(nb:dict) -> list:
     v, s, lem, d = nb['vocabulary'], nb['sampling'], nb['lemma'], nb['discovery']
     sizes = v['category_sizes']
@@ -363,7 +364,9 @@ def reproduce(scale:Scale, out) -> str:
              f"Scale `{scale.name}`. Foundations (vocabulary, GP, sampling, Lemma 2.1.1; {tm['s']/60:.1f} min) and the agent (Algorithm 1 with "
              f"MoCo-v3 on a small ResNet, the caption-indexed offline web of openclipart + emoji as the search engine; {ta['s']/60:.1f} min). "
              f"Agent settings: {ast['iterations']} iterations of {ast['cfg']['queries']} queries x {ast['cfg']['results']} results, "
-             f"{ast['cfg']['epochs']} MoCo epoch(s) per iteration, PCR {ast['cfg']['pcr']:g}, one seed; "
+             f"{ast['cfg']['epochs']} MoCo epoch(s) per iteration, PCR {ast['cfg']['pcr']:g}, one seed; ours++ puts a WordNet appearance adjective "
+             f"before every query (Algorithm 1 line 7; the offline stand-in for GPT-J descriptors), e.g. "
+             + ', '.join(f"'{q}'" for q, _ in next(iter(A.values()))['runs'].get('ours++', {}).get('top_queries', [[]])[-1][:3]) + "; "
              f"mean seconds per iteration by stage: " + ', '.join(f'{k} {v:.1f}' for k, v in stages.items()) + ". "
              "The thesis runs 256 queries x 100 results per iteration for ~40 GPU-hours on a ResNet-50 over LAION-5B; this is a "
              "CPU-sized analog with one seed: a difference is called noise when it is below two standard errors of the difference of two "
