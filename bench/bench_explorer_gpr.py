@@ -5,7 +5,9 @@ mean; real MiniLM embeddings would need minutes to compute) and the 2,560 observ
 iterations x 256 queries, Table A.3) get a smooth reward of their embedding plus noise. Both
 models use the same fixed kernel for the prediction comparison, so their mu and sigma must agree;
 scikit-learn predicts in the same chunks (it would otherwise hold two 146,347 x 2,560 float64
-matrices, 6 GB). The marginal-likelihood fit is timed separately. One BLAS thread for both.
+matrices, 6 GB). The marginal-likelihood fit is timed separately. One BLAS thread for both
+(threadpoolctl + torch.set_num_threads); wall and CPU (process) seconds are both printed, the
+latter being the fairer ratio on a machine shared with other jobs.
 
     python bench/bench_explorer_gpr.py [--n-concepts 146347] [--n-obs 2560] [--skip-fit]
 """
@@ -35,19 +37,19 @@ print(f'{a.n_concepts:,} concepts (random {a.dim}-d unit vectors), {a.n_obs:,} o
 with threadpool_limits(a.threads):
     rows = []
     for prec in ('mixed', 'float64'):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         mu, sd = ConceptGPR(**kern, optimize=False, precision=prec, chunk_size=a.chunk).fit(Xo, y).predict(Eall, return_std=True)
-        rows.append((prec, time.perf_counter() - t, mu, sd))
-    t = time.perf_counter()
+        rows.append((prec, time.perf_counter() - t, time.process_time() - c, mu, sd))
+    t, c = time.perf_counter(), time.process_time()
     sk = GaussianProcessRegressor(C(kern['amplitude'], 'fixed')*RBF(kern['length_scale'], 'fixed'), alpha=kern['noise'],
                                   normalize_y=True, optimizer=None).fit(Xo, y)
     out = [sk.predict(Eall[s:s + a.chunk], return_std=True) for s in range(0, a.n_concepts, a.chunk)]
-    t_sk = time.perf_counter() - t
+    t_sk, c_sk = time.perf_counter() - t, time.process_time() - c
     mu_sk, sd_sk = np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
     print(f'\nfixed-kernel update + prediction of all concepts (mu and sigma):')
-    print(f'  scikit-learn GaussianProcessRegressor : {t_sk:8.1f} s')
-    for prec, t, mu, sd in rows:
-        print(f'  ConceptGPR precision={prec:8s}      : {t:8.1f} s   speed-up {t_sk/t:5.1f}x   '
+    print(f'  scikit-learn GaussianProcessRegressor : {t_sk:8.1f} s wall {c_sk:8.1f} s cpu')
+    for prec, t, c, mu, sd in rows:
+        print(f'  ConceptGPR precision={prec:8s}      : {t:8.1f} s wall {c:8.1f} s cpu   speed-up {t_sk/t:5.1f}x wall {c_sk/c:5.1f}x cpu   '
               f'max|dmu| {np.abs(mu - mu_sk).max():.1e}  max|dsigma| {np.abs(sd - sd_sk).max():.1e}  '
               f'equal to 1e-4: {bool(np.allclose(mu, mu_sk, atol=1e-4, rtol=0) and np.allclose(sd, sd_sk, atol=1e-4, rtol=0))}')
     if not a.skip_fit:

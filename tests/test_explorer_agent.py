@@ -101,3 +101,41 @@ def test_centred_reward_brute_force(web):
     np.testing.assert_allclose(image_rewards(m, x, target, kind='knn', k=5, center=True), ref, atol=1e-5)
     a = agent(web, AgentConfig(**{**asdict(CFG), 'center_reward': True})); row = a.step()
     assert row['concept_score_std'] >= 0 and np.isfinite(row['mean_reward'])
+
+def test_descriptors_in_queries_concepts_in_gp(web, monkeypatch):
+    from genrich.explorer import agent as agent_mod
+    from genrich.explorer.descriptors import wordnet_visual_adjectives
+    engine, concepts, emb, target, ev = web
+    adjs = set(wordnet_visual_adjectives())
+    cfg = AgentConfig(**{**asdict(CFG), 'descriptors': 'wordnet'})
+    seen = []
+    real_fit = agent_mod.ConceptGPR.fit
+    def spy(self, X, y): seen.append((np.array(X), np.array(y))); return real_fit(self, X, y)
+    monkeypatch.setattr(agent_mod.ConceptGPR, 'fit', spy)
+    a = agent(web, cfg); _, idx0, _ = agent(web).sample()               # the same concepts without descriptors
+    row = a.step()
+    qs = row['queries']; assert len(qs) == cfg.queries
+    for q, i in zip(qs, idx0):
+        c = concepts[a.active[i]]
+        assert q.endswith(' ' + c) and q[:-len(c) - 1] in adjs, (q, c)     # "descriptor concept"
+    X, y = seen[-1]
+    np.testing.assert_array_equal(X, emb[a.active][a.obs_idx])         # the GP sees the concepts' embeddings ...
+    np.testing.assert_array_equal(y, a.obs_r)                          # ... and their scores
+    assert set(a.obs_idx) <= set(idx0.tolist())
+
+def test_kill_and_resume_with_descriptors(web, tmp_path):
+    cfg = AgentConfig(**{**asdict(CFG), 'descriptors': 'wordnet'})
+    full = agent(web, cfg); full.run(3)
+    a = agent(web, cfg, checkpoint=tmp_path/'ck.pt'); a.run(3, until=1)
+    b = agent(web, cfg, checkpoint=tmp_path/'ck.pt'); assert b.iteration == 1; b.run(3)
+    assert strip(b.history) == strip(full.history) and b.obs_idx == full.obs_idx
+    assert [r['queries'] for r in b.history] == [r['queries'] for r in full.history]
+    assert not all(q in set(web[1]) for r in full.history for q in r['queries'])
+    c = agent(web); c.run(1)
+    assert all(q in set(web[1]) for q in c.history[0]['queries'])     # without descriptors: the bare concepts
+
+def test_descriptor_bad_input(web):
+    engine, concepts, emb, target, ev = web
+    with pytest.raises(ValueError, match='descriptors'): AgentConfig(descriptors='').check()
+    with pytest.raises(ValueError, match='causal-LM folder'): agent(web, AgentConfig(**{**asdict(CFG), 'descriptors': '/nonexistent/lm'}))
+    with pytest.raises(TypeError, match='descriptor_fn'): agent(web, descriptor_fn='big')

@@ -1,5 +1,5 @@
 """Internet Explorer experiments: records, figures and the claims tables (small settings; the quick `reproduce` runs in the notebook's slow cell)."""
-import numpy as np
+import numpy as np, pytest
 from genrich.explorer.experiments import sampling_record, discovery_record, plot_explorer_fig23, plot_explorer_discovery, _claims
 from genrich.explorer.theory import lemma_record
 from genrich.cli import CHAPTERS
@@ -32,3 +32,7 @@ def test_agent_claims_follow_the_numbers():
     assert [h for *_, h in bad][:3] == ['no', 'no', 'no']
     flat = _agent_claims(dict(t=_fake_target(0.0005)))
     assert flat[0][2] == 'no (within noise)'
+
+def test_prepare_caches_bad_threads():
+    from genrich.explorer.experiments import prepare_caches
+    with pytest.raises(ValueError, match='threads'): prepare_caches(threads=0)

@@ -35,7 +35,7 @@ def gp_log_marginal_likelihood(theta, D, y):
     grad = [0.5*(W*Kf).sum(), 0.5*(W*Kf*D).sum()/(l*l), 0.5*s2*torch.diagonal(W).sum()]
     return float(lml), np.array([float(g) for g in grad])
 
-# %% ../../nbs/41_explorer.reward_model.ipynb #a7d579d6
+# %% ../../nbs/41_explorer.reward_model.ipynb #f824bb7f
 class ConceptGPR(RegressorMixin, BaseEstimator):
     "Exact GP regression of concept rewards on concept embeddings (§2.1.5); RBF kernel + noise, fitted by marginal likelihood."
     def __init__(self, *, amplitude=1.0, length_scale=1.0, noise=0.1,     # initial (or fixed) a, l, sigma_n^2
@@ -71,6 +71,7 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         self.L_ = torch.linalg.cholesky(Ky); self.alpha_ = torch.cholesky_solve(yt[:, None], self.L_)[:, 0]
         self.log_marginal_likelihood_value_ = float(-0.5*(yt @ self.alpha_) - torch.log(torch.diagonal(self.L_)).sum() - 0.5*len(y)*np.log(2*np.pi))
         self.kernel_dtype_ = self.variance_dtype_ = 'float64'
+        self._Lf = np.asfortranarray(self.L_.numpy())     # column-major copy for BLAS dtrsm, made once per fit
         if self.precision == 'mixed':
             self._Xt32 = self.X_train_.float()
             self._W32 = torch.linalg.solve_triangular(self.L_, torch.eye(len(y), dtype=D.dtype), upper=False).float()
@@ -96,13 +97,16 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         def buf(key, dt, cols=n):      # reusable work arrays: fresh large allocations cost page faults on every chunk
             return bufs.setdefault((key, dt, cols), torch.empty(max(self.chunk_size, m)*cols, dtype=dt))[:m*cols].view(m, cols)
         Xt = self._Xt32 if kd == torch.float32 else self.X_train_; x = xb.to(kd)
-        K = torch.addmm((Xt*Xt).sum(1)[None, :], x, Xt.T, alpha=-2, out=buf('K', kd))     # |x'|^2 - 2 x.x' (+|x|^2 below)
-        K.add_((x*x).sum(1)[:, None]).clamp_min_(0).mul_(-0.5/self.length_scale_**2).exp_().mul_(self.amplitude_)
+        g, la = -0.5/self.length_scale_**2, float(np.log(self.amplitude_))       # a exp(g d) = exp(log a + g d), d >= 0
+        K = torch.addmm(((Xt*Xt).sum(1)*g + la)[None, :], x, Xt.T, alpha=-2*g, out=buf('K', kd))   # log a + g(|x'|^2 - 2 x.x')
+        K.add_(((x*x).sum(1)*g)[:, None]).clamp_max_(la).exp_()                                       # + g|x|^2, clamp = (d >= 0)
         K64 = K if kd == torch.float64 else buf('K64', torch.float64).copy_(K)
         mu = K64 @ self.alpha_
         if not return_std: return mu, None
-        if vd == torch.float64:      # sigma^2 = a - |K_* L^{-T}|^2, triangular solve from the right
-            q = torch.linalg.vector_norm(torch.linalg.solve_triangular(self.L_.T, K64, upper=True, left=False, out=buf('V', vd)), dim=1)**2
+        if vd == torch.float64:      # sigma^2 = a - |L^{-1} K_*^T|^2 over columns: one BLAS dtrsm, in place on the column-major view of K_*
+            from scipy.linalg.blas import dtrsm
+            V = dtrsm(1.0, self._Lf, K64.numpy().T, side=0, lower=1, trans_a=0, overwrite_b=1)
+            q = torch.linalg.vector_norm(torch.from_numpy(V.T), dim=1)**2
         else:                        # same with the precomputed W = L^{-1}: block column j of K_* W^T needs only K_*[:, :end_j]
             K32 = K if kd == torch.float32 else buf('K32', torch.float32).copy_(K)
             q = torch.zeros(m, dtype=torch.float64); b = 256

@@ -165,7 +165,7 @@ def render_emoji(ch:str, size:int=64, *, font=None):
     ImageDraw.Draw(im).text((-l, -t), ch, font=font, embedded_color=True)
     return _on_white(im, size)
 
-# %% ../../nbs/46_explorer.web.ipynb #40d89c1d
+# %% ../../nbs/46_explorer.web.ipynb #984d4201
 RENDER_VERSION = 2   # bump when rendering changes, so old caches are not mixed with new images
 MANIFEST_COLS = ('id', 'image_path', 'caption', 'source', 'category', 'subcategory', 'also_in')
 
@@ -185,6 +185,19 @@ def _render_item(it:WebItem, size:int, font):
     data = Path(it.origin).read_bytes()
     return svg_caption(*svg_metadata(data), fallback=_stem_title(Path(it.origin))), render_svg(data, size)
 
+_FONT = {}
+def _render_job(job):
+    "Worker side of `build_offline_web`: `(id, caption, png bytes, None)` or `(id, None, None, error)`; never raises."
+    it, size, font_path = job
+    try:
+        font = None
+        if it.source == 'emoji':
+            if font_path not in _FONT: _FONT[font_path] = _emoji_font(font_path)
+            font = _FONT[font_path]
+        cap, im = _render_item(it, size, font)
+        buf = io.BytesIO(); im.save(buf, format='PNG'); return it.id, cap, buf.getvalue(), None
+    except Exception as e: return it.id, None, None, f'{type(e).__name__}: {e}'[:300]
+
 def _manifest_name(sources, limit=None, seed=0, render_categories=None) -> str:
     tag = '' if tuple(sources) == SOURCES else '-' + '-'.join(sources)
     if render_categories is not None:
@@ -193,9 +206,12 @@ def _manifest_name(sources, limit=None, seed=0, render_categories=None) -> str:
     return f'manifest{tag}.csv' if limit is None else f'manifest{tag}-limit{limit}-seed{seed}.csv'
 
 def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|None=None, seed:int=0,
-                      render_categories=None, openclipart_root=None, emoji_font=None, retry_failed:bool=False) -> Path:
-    "Render the offline web to the cache (resumable; bad files skipped and logged); return its manifest path."
+                      render_categories=None, openclipart_root=None, emoji_font=None, retry_failed:bool=False,
+                      workers:int|None=None) -> Path:
+    "Render the offline web to the cache (resumable; bad files skipped and logged) with `workers` processes (default: up to 2 CPUs); return its manifest path."
     check_range('size', size, 8, integer=True)
+    workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) if workers is None else workers
+    check_range('workers', workers, 1, integer=True)
     if isinstance(sources, str): sources = (sources,)
     for s in sources: check_choice('sources', s, SOURCES)
     if limit is not None: check_range('limit', limit, 1, integer=True)
@@ -209,23 +225,28 @@ def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|Non
             its = [its[i] for i in sorted(np.random.default_rng(seed).choice(len(its), limit, replace=False))]
         items += its
     d = web_dir(size, cache); d.mkdir(parents=True, exist_ok=True)
-    font = _emoji_font(emoji_font) if 'emoji' in sources else None
+    font_path = str(find_data(NOTO_EMOJI, emoji_font)) if 'emoji' in sources else None
     caps_path, fail_path = d/'captions.json', d/'failed.csv'
     caps = json.loads(caps_path.read_text()) if caps_path.exists() else {}   # id -> caption of rendered items
     failed = {r['id']: r for r in _read_csv(fail_path)} if fail_path.exists() else {}
     if retry_failed: failed = {i: r for i, r in failed.items() if i not in {it.id for it in items}}
     todo = [it for it in items if it.id not in failed and not ((d/f'{it.id}.png').exists() and it.id in caps)]
+    jobs = [(it, size, font_path) for it in todo]; origin = {it.id: it.origin for it in todo}
+    pool = None
+    if workers > 1 and len(todo) > 1:        # every item renders independently: same files whatever the worker count
+        import multiprocessing as mp
+        pool = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn').Pool(workers)   # workers never touch torch
+        results = pool.imap(_render_job, jobs, chunksize=16)
+    else: results = map(_render_job, jobs)
     try:
-        for n, it in enumerate(progress(todo, desc=f'rendering offline web ({size}px)')):
-            try:
-                cap, im = _render_item(it, size, font)
-                buf = io.BytesIO(); im.save(buf, format='PNG'); atomic_write_bytes(d/f'{it.id}.png', buf.getvalue())
-                caps[it.id] = cap
-            except Exception as e:
-                log.warning("skipping %s (%s): %s: %s", it.id, it.origin, type(e).__name__, e)
-                failed[it.id] = dict(id=it.id, origin=it.origin, error=f'{type(e).__name__}: {e}'[:300])
+        for n, (iid, cap, png, err) in enumerate(progress(results, desc=f'rendering offline web ({size}px)', total=len(jobs))):
+            if err is None: atomic_write_bytes(d/f'{iid}.png', png); caps[iid] = cap
+            else:
+                log.warning("skipping %s (%s): %s", iid, origin[iid], err)
+                failed[iid] = dict(id=iid, origin=origin[iid], error=err)
             if n % 500 == 499: atomic_write_text(caps_path, json.dumps(caps))   # checkpoint captions
     finally:
+        if pool is not None: pool.terminate(); pool.join()
         atomic_write_text(caps_path, json.dumps(caps))
         _write_csv(fail_path, [(r['id'], r['origin'], r['error']) for r in failed.values()], ('id', 'origin', 'error'))
     rows = [(it.id, f'{it.id}.png', caps[it.id], it.source, it.category, it.subcategory, it.also_in)
