@@ -305,7 +305,7 @@ def image_shift_claims(record:dict) -> list[tuple[str, str, str]]:
                      'yes' if np.mean(by[P[-1]]) <= best_small + 0.02 else 'no'))
     return rows
 
-# %% ../nbs/19a_image_shift_experiments.ipynb #3e605b02
+# %% ../nbs/19a_image_shift_experiments.ipynb #384490f8
 def _esc(s:str) -> str: return s.replace('|', '\\|')
 
 def record_name(benchmark:str='tops_footwear') -> str:
@@ -380,7 +380,7 @@ def hard_benchmark_notes(r:dict) -> str:
     txt = (f"Worst-group ordering here: {here}; in the thesis (Waterbirds, Table 4.1): {thesis}. ")
     if GEN in r:
         disc = [m for m in DISC if m in r]; best = max(disc, key=lambda m: r[m]['wg']); g = r[GEN]
-        sep = g['ci'][0] > r[best]['ci'][1]
+        sep = g['ci'][0] > r[best]['ci'][1] or g['ci'][1] < r[best]['ci'][0]     # disjoint intervals, in either direction
         txt += (f"The generative classifier's worst group ({g['wg']*100:.1f} [{g['ci'][0]*100:.1f}, {g['ci'][1]*100:.1f}]) is "
                 + ('above' if g['wg'] > r[best]['wg'] else 'not above') + f" the best baseline's ({best}, {r[best]['wg']*100:.1f} "
                 f"[{r[best]['ci'][0]*100:.1f}, {r[best]['ci'][1]*100:.1f}]); the 95% Clopper-Pearson intervals (200 test images per group, one seed) "
