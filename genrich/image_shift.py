@@ -11,19 +11,36 @@ from .core import check_range, check_choice, ShiftSplit
 from .data import load_fashion_mnist
 
 # %% auto #0
-__all__ = ['TOPS', 'FOOTWEAR', 'BACKGROUNDS', 'BACKGROUND_KINDS', 'STRIPE_GREYS', 'GROUP_NAMES', 'binary_label',
-           'paint_background', 'paint_texture', 'sample_fashion_groups', 'make_fashion_shift', 'plot_group_grid']
+__all__ = ['TOPS', 'FOOTWEAR', 'BACKGROUNDS', 'SHIRTS', 'BACKGROUND_KINDS', 'STRIPE_GREYS', 'GROUP_NAMES', 'check_classes',
+           'binary_label', 'paint_background', 'paint_texture', 'sample_fashion_groups', 'make_fashion_shift',
+           'plot_group_grid']
 
-# %% ../nbs/18_image_shift.ipynb #0e4ef21f
+# %% ../nbs/18_image_shift.ipynb #7e7610d6
 TOPS, FOOTWEAR = (0, 2, 6), (5, 7, 9)     # Fashion-MNIST classes -> y=0 and y=1
 BACKGROUNDS = np.array([[230, 140, 40],   # a=0: orange
                         [40, 110, 220]],  # a=1: blue
                        dtype=np.uint8)
 
-def binary_label(classes) -> np.ndarray:
-    "Map Fashion-MNIST classes to y (0 tops, 1 footwear, -1 for classes not used)."
+SHIRTS = ((0,), (6,))                     # the hard grouping: T-shirt/top (y=0) vs Shirt (y=1)
+
+def check_classes(classes) -> tuple:
+    "Validate a label grouping: two non-empty, disjoint collections of Fashion-MNIST classes (ints 0-9) -> a tuple of two tuples."
+    try: c0, c1 = classes
+    except (TypeError, ValueError): raise ValueError(f"classes must be two collections of Fashion-MNIST classes (y=0, y=1), got classes={classes!r}") from None
+    out = []
+    for k, c in enumerate((c0, c1)):
+        c = tuple(np.atleast_1d(np.asarray(c)).tolist())
+        if not c or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 9 for v in c):
+            raise ValueError(f"classes[{k}] must be a non-empty collection of ints in 0..9 (Fashion-MNIST classes), got classes={classes!r}")
+        out.append(c)
+    if set(out[0]) & set(out[1]): raise ValueError(f"classes must be disjoint, but {sorted(set(out[0]) & set(out[1]))} appear in both: classes={classes!r}")
+    return tuple(out)
+
+def binary_label(classes, groups=(TOPS, FOOTWEAR)) -> np.ndarray:
+    "Map Fashion-MNIST classes to y: 0 for `groups[0]` (default tops), 1 for `groups[1]` (default footwear), -1 for classes not used."
+    g0, g1 = check_classes(groups)
     c = np.asarray(classes)
-    return np.where(np.isin(c, TOPS), 0, np.where(np.isin(c, FOOTWEAR), 1, -1))
+    return np.where(np.isin(c, g0), 0, np.where(np.isin(c, g1), 1, -1))
 
 def paint_background(images:np.ndarray, a:np.ndarray) -> np.ndarray:
     "Grey uint8 `(n, H, W)` -> RGB uint8 `(n, H, W, 3)`: blend each image over the colour `BACKGROUNDS[a]`."
@@ -52,20 +69,20 @@ def paint_texture(images:np.ndarray, a:np.ndarray, *, period:int=8, seed:int=0) 
     out = alpha * images + (1 - alpha) * bg
     return np.repeat(out.round().astype(np.uint8)[..., None], 3, axis=-1)
 
-# %% ../nbs/18_image_shift.ipynb #a5d57084
+# %% ../nbs/18_image_shift.ipynb #6a4a03f4
 def _resize(x:np.ndarray, size:int) -> np.ndarray:
     if size == x.shape[1]: return x
     t = torch.from_numpy(x).permute(0, 3, 1, 2).float()
     return F.interpolate(t, size=(size, size), mode='bilinear', antialias=True, align_corners=False).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
 
 def sample_fashion_groups(train_classes, test_classes, *, rho:float=0.95, n_train:int=4000, n_val:int=1000,
-                          n_test_per_group:int=500, seed:int=0) -> dict:
+                          n_test_per_group:int=500, seed:int=0, classes=(TOPS, FOOTWEAR)) -> dict:
     "The sampling plan: `{'train','val','test'}` -> `(source split, indices into it, groups)`, with no index used twice."
     check_range('rho', rho, 0, 1)
     for nm, v in (('n_train', n_train), ('n_val', n_val), ('n_test_per_group', n_test_per_group)): check_range(nm, v, 1, integer=True)
     check_range('seed', seed, 0, integer=True)
     rng = np.random.default_rng(seed)
-    pools = {s: {k: list(rng.permutation(np.flatnonzero(binary_label(c) == k))) for k in (0, 1)}
+    pools = {s: {k: list(rng.permutation(np.flatnonzero(binary_label(c, classes) == k))) for k in (0, 1)}
              for s, c in (('train', train_classes), ('test', test_classes))}
     def counts(n, r):           # group -> count with P(a = y) = r, summing to exactly n
         mino = int(round(n * (1 - r))); maj = n - mino     # a != y for `mino` examples, split evenly over the labels
@@ -84,12 +101,13 @@ def sample_fashion_groups(train_classes, test_classes, *, rho:float=0.95, n_trai
     return {'train': train, 'val': val, 'test': test}
 
 def make_fashion_shift(*, rho:float=0.95, n_train:int=4000, n_val:int=1000, n_test_per_group:int=500, size:int=28, seed:int=0,
-                       data:dict|None=None, background:str='colour') -> dict:
-    "`{'train','val','test'}` `ShiftSplit`s of RGB uint8 images `(n, size, size, 3)`, `y` (0 top, 1 footwear), `a` (0 orange, 1 blue), `g = 2y + a`."
+                       data:dict|None=None, background:str='colour', classes=(TOPS, FOOTWEAR)) -> dict:
+    "`{'train','val','test'}` `ShiftSplit`s of RGB uint8 images `(n, size, size, 3)`, `y` (0: `classes[0]`, default tops; 1: `classes[1]`, default footwear), `a` (0 orange, 1 blue), `g = 2y + a`."
     check_range('size', size, 8, 64, integer=True); check_choice('background', background, BACKGROUND_KINDS)
+    classes = check_classes(classes)
     data = data or {s: load_fashion_mnist(s) for s in ('train', 'test')}   # {'train': (images, classes), 'test': ...}
     plan = sample_fashion_groups(data['train'][1], data['test'][1], rho=rho, n_train=n_train, n_val=n_val,
-                                 n_test_per_group=n_test_per_group, seed=seed)
+                                 n_test_per_group=n_test_per_group, seed=seed, classes=classes)
     out = {}
     for name, (src, idx, g) in plan.items():
         y, a = g // 2, g % 2

@@ -4,7 +4,8 @@ One class-conditional UNet per (latent, seed), trained from scratch with genrich
 Fashion-MNIST coloured-background shift (genrich.image_shift), with a snapshot every `eval_every` steps scored on the
 class-balanced validation split. Resumable: rerunning continues from each folder's checkpoint.pt (not committed), and
 finished snapshots are only loaded.
-Usage: nice -n 10 python scripts/train_fashion_shift_ddpm.py [--latent pixel pca] [--seeds 0] [--background colour]
+Usage: nice -n 10 python scripts/train_fashion_shift_ddpm.py [--latent pixel pca] [--seeds 0] [--background colour] [--benchmark tops_footwear]
+The hard benchmark (T-shirt/top vs Shirt): nice -n 10 python scripts/train_fashion_shift_ddpm.py --benchmark shirts --latent pixel
 """
 import argparse, os, time
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
@@ -13,7 +14,8 @@ from genrich.core import Scale
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument('--latent', nargs='+', default=['pixel', 'pca'])
+    ap.add_argument('--benchmark', default='tops_footwear', help="'tops_footwear' (default) or 'shirts' (T-shirt/top vs Shirt)")
+    ap.add_argument('--latent', nargs='+', default=None, help="default: the benchmark's latents (pixel and pca; pixel only for shirts)")
     ap.add_argument('--seeds', nargs='+', type=int, default=[0])
     ap.add_argument('--background', default='colour')
     ap.add_argument('--scale', default='quick')
@@ -21,10 +23,10 @@ if __name__ == '__main__':
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     from genrich.image_shift_experiments import image_shift_config, image_splits, generative_classifier
-    cfg = image_shift_config(Scale(a.scale))
+    cfg = image_shift_config(Scale(a.scale), a.benchmark)
     for bg in [a.background]:
         splits = image_splits(cfg['data'], background=bg)
-        for latent in a.latent:
+        for latent in a.latent or cfg.get('latents', ['pixel', 'pca']):
             for seed in a.seeds:
                 t0 = time.time()
                 clf = generative_classifier(cfg, latent, seed, background=bg).fit(splits['train'], splits['val'])

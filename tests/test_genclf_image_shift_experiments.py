@@ -55,3 +55,15 @@ def test_claims_and_figure(record):
 def test_chapter_entry():
     from genrich.cli import CHAPTERS
     assert CHAPTERS['generative_classifiers'][0] == 'genrich.image_shift_experiments:reproduce_chapter'
+
+def test_hard_benchmark_config():
+    from genrich.image_shift import SHIRTS
+    from genrich.image_shift_experiments import ddpm_folder, record_name, generative_classifier
+    easy, hard = image_shift_config(Scale('quick')), image_shift_config(Scale('quick'), 'shirts')
+    assert [tuple(c) for c in hard['data']['classes']] == list(SHIRTS) and 'classes' not in easy['data']
+    assert {k: v for k, v in hard['data'].items() if k != 'classes'} == easy['data']
+    assert hard['latents'] == ['pixel'] and hard['sizes'] == [] and hard['ckpt_test']
+    assert generative_classifier(hard).out_dir == ddpm_folder('pixel', 0, benchmark='shirts') != ddpm_folder('pixel', 0)
+    assert record_name('shirts') == 'generative_classifiers_image_shirts' and record_name() == 'generative_classifiers_image'
+    for bad in (lambda: image_shift_config(Scale('quick'), 'cats'), lambda: ddpm_folder('pixel', 0, benchmark='cats'), lambda: record_name('cats')):
+        with pytest.raises(ValueError, match='cats'): bad()

@@ -133,3 +133,30 @@ def test_texture_background(raw):
     assert (t[0] == t[0][:, :1]).all() and not (t[0] == t[0][:1]).all()      # a=0: horizontal stripes
     assert (t[1] == t[1][:1]).all() and not (t[1] == t[1][:, :1]).all()      # a=1: vertical stripes
     with pytest.raises(ValueError, match="background='plaid'"): make_fashion_shift(data=raw, background='plaid')
+
+def test_hard_classes_tshirt_vs_shirt(raw):
+    from genrich.image_shift import SHIRTS
+    assert [[FASHION_MNIST_CLASSES[c] for c in k] for k in SHIRTS] == [['T-shirt/top'], ['Shirt']]
+    assert binary_label(np.arange(10), SHIRTS).tolist() == [0, -1, -1, -1, -1, -1, 1, -1, -1, -1]
+    kw = dict(rho=0.95, n_train=4000, n_val=400, n_test_per_group=200, size=16, seed=0)
+    sp = make_fashion_shift(data=raw, classes=SHIRTS, **kw)
+    plan = sample_fashion_groups(raw['train'][1], raw['test'][1], classes=SHIRTS, **{k: v for k, v in kw.items() if k != 'size'})
+    for name, (src, idx, g) in plan.items():             # every image is a T-shirt (y=0) or a Shirt (y=1), never reused
+        cls = raw[src][1][idx]
+        assert set(cls[g // 2 == 0]) == {0} and set(cls[g // 2 == 1]) == {6}, name
+        assert len(set(idx)) == len(idx)
+        assert (sp[name].g == g).all() and (sp[name].y == g // 2).all() and (sp[name].a == g % 2).all()
+    assert np.bincount(sp['train'].g).tolist() == [1900, 100, 100, 1900]
+    assert np.mean(sp['train'].a == sp['train'].y) == pytest.approx(0.95)
+    assert np.bincount(sp['val'].g).tolist() == [100] * 4 and np.bincount(sp['test'].g).tolist() == [200] * 4
+    assert not set(plan['train'][1]) & set(plan['val'][1])
+    # the default is unchanged: classes=(TOPS, FOOTWEAR) gives the same images as no classes argument
+    d = make_fashion_shift(data=raw, **kw); e = make_fashion_shift(data=raw, classes=(TOPS, FOOTWEAR), **kw)
+    assert (d['train'].x == e['train'].x).all() and (d['test'].g == e['test'].g).all()
+    # 1000 test images per class: 600 per group x 2 groups is too many
+    with pytest.raises(ValueError, match='test needs'): make_fashion_shift(data=raw, classes=SHIRTS, n_test_per_group=600)
+
+@pytest.mark.parametrize('classes, match', [(((0,), (0, 6)), 'disjoint'), (((0,), (10,)), r'classes\[1\]'), (((), (6,)), r'classes\[0\]'),
+                                            ((0, 6, 7), 'two collections'), (((0.5,), (6,)), r'classes\[0\]'), ('ab', 'classes')])
+def test_bad_classes(raw, classes, match):
+    with pytest.raises(ValueError, match=match): make_fashion_shift(data=raw, classes=classes)
