@@ -261,6 +261,6 @@ def reproduce(scale:Scale, out:Path) -> str:
                            f"throughout training at this scale (it did not leave the initial plateau); reported as measured."]
     lines += ['', '| claim (thesis) | measured here | holds? |', '|---|---|---|']
     lines += [f'| {_esc(a)} | {_esc(b)} | {c} |' for a, b, c in text_shift_claims(rec)]
-    lines += ['', 'The image benchmark and the diffusion-based classifier follow below (`genrich.image_shift_experiments`). Not covered: the image panels of Figs 4.2-4.3 '
+    lines += ['', 'The image benchmark and the diffusion-based classifier follow below (`genrich.image_shift_experiments`). Not covered: the image panel of Fig 4.3 (the image Fig 4.2 analog is below) '
               'and the real WILDS data sets (loaders in `genrich.wilds`, which need the data on disk).']
     return '\n'.join(lines)
