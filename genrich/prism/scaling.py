@@ -14,7 +14,7 @@ from .model import Prism, PrismConfig, POS_KINDS
 from .order import make_order
 from .train import TrainConfig, train
 from .loss import fit_power_law, power_law, isoflop_frontier, compute_multiplier
-from .text import austen_splits
+from .text import austen_splits, unigram_nll
 
 # %% auto #0
 __all__ = ['non_embedding_params', 'steps_for_budget', 'isoflop_settings', 'method_val_loss', 'run_name', 'train_run',
@@ -215,8 +215,7 @@ def fig_5_4(scale:Scale, out, *, overrides:dict|None=None) -> str:
         runs = isoflop_sweep(scale, out, overrides=overrides)
         fits = scaling_fits(runs, reference='AR')
         sp = austen_splits(st['seq_len'], seed=0, n_train=st['n_train'], n_val=st['n_val'])
-        cnt = torch.bincount(sp['train']['x'].flatten(), minlength=sp['tokenizer'].vocab_size).double() + 1     # add-one unigram model
-        unigram = float(-(cnt / cnt.sum()).log()[sp['val']['x'].flatten()].mean())
+        unigram = unigram_nll(sp['train']['x'], sp['val']['x'], sp['tokenizer'].vocab_size)
     save_result('prism_fig_5_4', dict(runs=runs, fits=fits, unigram_val_loss=unigram), config={**st, 'scale': scale.name}, seed=st['seed'], wall_time=tm['s'], out=out)
     rec = load_result('prism_fig_5_4', out=out)
     save_fig(plot_prism_fig_5_4(rec), 'prism_fig_5_4', out=out)

@@ -16,7 +16,7 @@ from .model import Prism, POS_KINDS
 from .order import make_order
 
 # %% auto #0
-__all__ = ['CharTokenizer', 'austen_splits', 'text_settings', 'val_losses', 'table_5_1', 'plot_prism_table_5_1']
+__all__ = ['CharTokenizer', 'austen_splits', 'unigram_nll', 'text_settings', 'val_losses', 'table_5_1', 'plot_prism_table_5_1']
 
 # %% ../../nbs/37_prism.text.ipynb #fc46651a
 @dataclass
@@ -64,6 +64,14 @@ def austen_splits(seq_len:int=64, seed:int=0, *, val_book:str='persuasion', n_tr
     return dict(train=batch(train_books, n_train, 'n_train'), val=batch([val_book], n_val, 'n_val'), tokenizer=tok,
                 train_books=train_books, val_book=val_book, seq_len=seq_len)
 
+# %% ../../nbs/37_prism.text.ipynb #c2b72952
+def unigram_nll(train_tokens, val_tokens, vocab_size:int) -> float:
+    "Validation NLL (nats/token) of the add-one unigram model fitted on `train_tokens`."
+    check_range('vocab_size', vocab_size, 1, integer=True)
+    cnt = torch.bincount(torch.as_tensor(train_tokens).flatten(), minlength=vocab_size).double() + 1
+    return float(-(cnt / cnt.sum()).log()[torch.as_tensor(val_tokens).flatten()].mean())
+
+
 # %% ../../nbs/37_prism.text.ipynb #e0d32e1a
 def text_settings(scale:Scale) -> dict:
     "Sizes for `table_5_1`: quick = 2-core CPU (about 40 s per model), full = GPU."
@@ -103,8 +111,7 @@ def table_5_1(scale:Scale, out, *, overrides:dict|None=None) -> str:
             res[p] = dict(val_loss=float(v.mean()), train_steps=rec['steps'], train_losses=rec['losses'],
                           n_params=sum(q.numel() for q in m.parameters()))
     n = len(sp['val']['x'])
-    cnt = torch.bincount(sp['train']['x'].flatten(), minlength=task.vocab_size).double() + 1     # add-one unigram model
-    unigram = float(-(cnt / cnt.sum()).log()[sp['val']['x'].flatten()].mean())
+    unigram = unigram_nll(sp['train']['x'], sp['val']['x'], task.vocab_size)
     if 'double_rope' in per and 'double_sinusoidal' in per:
         d = per['double_rope'] - per['double_sinusoidal']
         res['difference'] = dict(mean=float(d.mean()), se=float(d.std(ddof=1) / np.sqrt(n)))
