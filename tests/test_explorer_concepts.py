@@ -55,3 +55,12 @@ def test_embedding_cache(tmp_path, vocab):
 def test_missing_files_name_the_install_command(tmp_path):
     (tmp_path/'data.noun').write_text('')
     with pytest.raises(FileNotFoundError, match='apt-get install wordnet-base wordnet-sense-index'): wordnet_dir(tmp_path)
+
+
+def test_wordnet_synsets_reads_every_data_file_and_rejects_others():
+    from genrich.explorer.concepts import wordnet_synsets
+    dog = next(s for s in wordnet_synsets('noun') if s[0] == 2084071)          # dog.n.01
+    assert dog[1][0] == 'dog' and ('@', 2083346, 'n') in dog[2]                 # hypernym canine.n.02
+    adj = next(wordnet_synsets('adj'))
+    assert adj[1] and all(len(p) == 3 for p in adj[2])
+    with pytest.raises(ValueError, match="pos='nouns'"): next(wordnet_synsets('nouns'))

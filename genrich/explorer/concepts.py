@@ -13,9 +13,9 @@ from ..core import DataSource, find_data, atomic_write_bytes, check_range, progr
 
 # %% auto #0
 __all__ = ['WORDNET', 'WORDNET_FILES', 'N_WORDNET_CONCEPTS', 'PETS_CATEGORY_NAMES', 'MINILM_DIM', 'wordnet_dir',
-           'parse_wordnet_nouns', 'parse_sense_numbers', 'concept_text', 'Vocabulary', 'load_wordnet', 'subtree',
-           'pets_categories', 'minilm_path', 'load_text_encoder', 'embed_texts', 'embedding_cache_key',
-           'embed_vocabulary']
+           'wordnet_synsets', 'parse_wordnet_nouns', 'parse_sense_numbers', 'concept_text', 'Vocabulary',
+           'load_wordnet', 'subtree', 'pets_categories', 'minilm_path', 'load_text_encoder', 'embed_texts',
+           'embedding_cache_key', 'embed_vocabulary']
 
 # %% ../../nbs/40_explorer.concepts.ipynb #e8893cfc
 WORDNET = DataSource(name='WordNet 3.0 noun database', relpath='wordnet', system_dirs=('/usr/share',),
@@ -39,20 +39,27 @@ def _definition(gloss:str) -> str:
     d = re.sub(r'(\s*;\s*)+', '; ', d).strip().strip(';').strip()
     return d
 
-def parse_wordnet_nouns(path=None) -> dict:
-    "Parse `data.noun` into `{offset: (words, hypernym offsets, hyponym offsets, definition)}` in file order."
-    syn = {}
-    with open(wordnet_dir(path)/'data.noun', encoding='utf-8') as f:
+_WN_POS = ('noun', 'verb', 'adj', 'adv')
+
+def wordnet_synsets(pos:str='noun', path=None):
+    "Yield `(offset, words, pointers, gloss)` per synset line of WordNet's `data.<pos>`; a pointer is `(symbol, offset, pos)`."
+    if pos not in _WN_POS: raise ValueError(f"pos={pos!r} is not a WordNet data file; allowed: {_WN_POS}")
+    with open(wordnet_dir(path)/f'data.{pos}', encoding='utf-8') as f:
         for line in f:
             if line.startswith('  '): continue          # licence header
             head, _, gloss = line.partition(' | ')
             t = head.split()
             nw = int(t[3], 16); words = t[4:4 + 2*nw:2]
             npt = int(t[4 + 2*nw]); ptr = t[5 + 2*nw:5 + 2*nw + 4*npt]
-            hyper = [int(ptr[i+1]) for i in range(0, len(ptr), 4) if ptr[i] == '@'] + \
-                    [int(ptr[i+1]) for i in range(0, len(ptr), 4) if ptr[i] == '@i']   # class hypernyms first
-            hypo = [int(ptr[i+1]) for i in range(0, len(ptr), 4) if ptr[i] in ('~', '~i') and ptr[i+2] == 'n']
-            syn[int(t[0])] = (words, hyper, hypo, _definition(gloss))
+            yield int(t[0]), words, [(ptr[i], int(ptr[i+1]), ptr[i+2]) for i in range(0, len(ptr), 4)], gloss
+
+def parse_wordnet_nouns(path=None) -> dict:
+    "Parse `data.noun` into `{offset: (words, hypernym offsets, hyponym offsets, definition)}` in file order."
+    syn = {}
+    for off, words, ptrs, gloss in wordnet_synsets('noun', path):
+        hyper = [o for s, o, _ in ptrs if s == '@'] + [o for s, o, _ in ptrs if s == '@i']   # class hypernyms first
+        hypo = [o for s, o, p in ptrs if s in ('~', '~i') and p == 'n']
+        syn[off] = (words, hyper, hypo, _definition(gloss))
     return syn
 
 # %% ../../nbs/40_explorer.concepts.ipynb #12cae3d1

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 from ..core import check_range, check_choice
-from .concepts import wordnet_dir
+from .concepts import wordnet_dir, wordnet_synsets
 
 # %% auto #0
 __all__ = ['PROMPT_TEMPLATE', 'VISUAL_ATTRIBUTES', 'FMOW_DESCRIPTORS', 'descriptor_prompt', 'truncate_completion',
@@ -91,18 +91,9 @@ def wordnet_visual_adjectives(path=None, attributes=VISUAL_ATTRIBUTES) -> list:
     "Sorted adjectives of WordNet 3.0 describing appearance: heads linked to `attributes`, plus their satellites."
     d = wordnet_dir(path)
     if not (d/'data.adj').exists(): raise FileNotFoundError(f"{d} lacks data.adj; install it with: sudo apt-get install wordnet-base")
-    nouns = {}
-    with open(d/'data.noun', encoding='utf-8') as f:
-        for line in f:
-            if not line.startswith('  '): t = line.split(' ', 5); nouns[int(t[0])] = t[4]
-    syn = {}
-    with open(d/'data.adj', encoding='utf-8') as f:
-        for line in f:
-            if line.startswith('  '): continue
-            t = line.partition(' | ')[0].split(); nw = int(t[3], 16)
-            words = [re.sub(r'\(.*\)$', '', w).replace('_', ' ') for w in t[4:4 + 2*nw:2]]   # drop (a)/(p)/(ip) markers
-            npt = int(t[4 + 2*nw]); ptr = t[5 + 2*nw:5 + 2*nw + 4*npt]
-            syn[int(t[0])] = (words, [(ptr[i], int(ptr[i+1])) for i in range(0, len(ptr), 4)])
+    nouns = {off: words[0] for off, words, _, _ in wordnet_synsets('noun', d)}
+    syn = {off: ([re.sub(r'\(.*\)$', '', w).replace('_', ' ') for w in words], [(s, o) for s, o, _ in ptrs])   # drop (a)/(p)/(ip) markers
+           for off, words, ptrs, _ in wordnet_synsets('adj', d)}
     want = set(attributes); out = set()
     for words, ptrs in syn.values():
         if any(p == '=' and nouns.get(o) in want for p, o in ptrs):
