@@ -12,9 +12,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'gpu_available',
-           'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes', 'atomic_write_text',
-           'git_revision', 'library_versions', 'save_result', 'load_result', 'save_fig', 'progress', 'save_checkpoint',
-           'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer', 'cached_result']
+           'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes', 'atomic_write_text', 'save_array',
+           'cached_array', 'git_revision', 'library_versions', 'save_result', 'load_result', 'save_fig', 'progress',
+           'save_checkpoint', 'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer', 'cached_result']
 
 # %% ../nbs/00_core.ipynb #28f6d767
 def check_choice(name:str, value, choices):
@@ -134,7 +134,27 @@ def atomic_write_text(path, text:str) -> Path:
     "Write `text` (UTF-8) to `path` atomically."
     return atomic_write_bytes(path, text.encode('utf-8'))
 
-# %% ../nbs/00_core.ipynb #2795bc28
+# %% ../nbs/00_core.ipynb #73b283c8
+def save_array(path, a) -> Path:
+    "Write the numpy array `a` to `path` in `.npy` format, atomically."
+    import io
+    buf = io.BytesIO(); np.save(buf, np.asarray(a), allow_pickle=False)
+    return atomic_write_bytes(path, buf.getvalue())
+
+def cached_array(path, compute, *, shape:tuple|None=None) -> np.ndarray:
+    "The array cached at `path` if it loads and matches `shape` (`None` entries match anything); else `compute()`, saved."
+    if not callable(compute): raise TypeError(f"compute must be a callable returning an array, got {type(compute).__name__}")
+    path = Path(path)
+    if path.exists():
+        try:
+            a = np.load(path)
+            if shape is None or (a.ndim == len(shape) and all(w is None or w == n for w, n in zip(shape, a.shape))): return a
+        except (ValueError, OSError) as err:
+            import logging; logging.getLogger('genrich').warning("recomputing unreadable cache %s: %s", path, err)
+    a = np.asarray(compute()); save_array(path, a)
+    return a
+
+# %% ../nbs/00_core.ipynb #d4bbe49d
 def git_revision(root=None) -> str:
     "The current git commit of the repo (with `-dirty` when the tree has changes), or `'unknown'`."
     root = Path(root) if root else repo_root()
@@ -178,7 +198,7 @@ def load_result(name_or_path, out=None) -> dict:
     if not p.exists(): raise FileNotFoundError(f"no result record at {p}; run `genrich reproduce` for its chapter first")
     return json.loads(p.read_text())
 
-# %% ../nbs/00_core.ipynb #b4c1b308
+# %% ../nbs/00_core.ipynb #332d50ae
 def save_fig(fig, name:str, out=None, *, dpi:int=120) -> Path:
     "Save the matplotlib `fig` as `figures/<name>.png` (deterministic bytes) and return its path."
     import io
@@ -188,14 +208,14 @@ def save_fig(fig, name:str, out=None, *, dpi:int=120) -> Path:
     _, figs = out_dirs(out)
     return atomic_write_bytes(figs/f'{name}.png', buf.getvalue())
 
-# %% ../nbs/00_core.ipynb #51b2b820
+# %% ../nbs/00_core.ipynb #27a67e86
 def progress(iterable=None, *, desc:str|None=None, total:int|None=None, leave:bool=False, **kwargs):
     "A `tqdm` progress bar over `iterable`, disabled when `$GENRICH_PROGRESS` is `0`."
     from tqdm.auto import tqdm
     disable = kwargs.pop('disable', False) or os.environ.get('GENRICH_PROGRESS', '1') == '0'
     return tqdm(iterable, desc=desc, total=total, leave=leave, disable=disable, dynamic_ncols=True, **kwargs)
 
-# %% ../nbs/00_core.ipynb #e460d669
+# %% ../nbs/00_core.ipynb #7d110c36
 def save_checkpoint(state:dict, path) -> Path:
     "Atomically `torch.save` the dict `state` to `path`."
     import io, torch
@@ -210,7 +230,7 @@ def load_checkpoint(path, map_location='cpu'):
     if not path.exists(): return None
     return torch.load(path, map_location=map_location, weights_only=False)
 
-# %% ../nbs/00_core.ipynb #dad2031b
+# %% ../nbs/00_core.ipynb #f2ddade5
 @dataclass(frozen=True)
 class DataSource:
     "A data set that lives at `relpath` under one of `system_dirs`, installed by `install`."
@@ -232,7 +252,7 @@ def find_data(source:DataSource, path=None) -> Path:
     raise FileNotFoundError(f"{source.name} not found (looked in {looked}). Install it with: {source.install}"
                             f" -- or point GENRICH_DATA at a folder holding {source.relpath}")
 
-# %% ../nbs/00_core.ipynb #410c7176
+# %% ../nbs/00_core.ipynb #3a2b6ffc
 @dataclass
 class ShiftSplit:
     "One split of a benchmark: inputs `x`, labels `y`, groups `g` and optional attributes `a`."
@@ -248,7 +268,7 @@ class ShiftSplit:
             if v is not None and len(v) != n: raise ValueError(f"{nm} has {len(v)} entries but y has {n}")
     def __len__(self): return len(self.y)
 
-# %% ../nbs/00_core.ipynb #cd297573
+# %% ../nbs/00_core.ipynb #1fefd9a3
 @contextmanager
 def timer():
     "Context manager yielding a dict whose `'s'` holds the elapsed wall time in seconds on exit."
@@ -256,7 +276,7 @@ def timer():
     try: yield t
     finally: t['s'] = time.perf_counter() - t0
 
-# %% ../nbs/00_core.ipynb #b428dc22
+# %% ../nbs/00_core.ipynb #d5c14fb1
 def cached_result(name:str, config:dict, fn, *, out=None, seed=None) -> dict:
     "The record `name` under `out` if its config equals `config`; else run `fn() -> numbers`, save and return it."
     if not isinstance(config, dict): raise TypeError(f"config must be a dict, got {type(config).__name__}")

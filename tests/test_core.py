@@ -77,3 +77,15 @@ def test_cached_result_reuses_only_an_equal_config(tmp_path):
     c = cached_result('rec', {'seed': 1, 'sizes': [2, 3]}, fn, out=tmp_path)
     assert c['numbers'] == {'n_calls': 2}
     with pytest.raises(TypeError, match='config must be a dict'): cached_result('rec', [1], fn, out=tmp_path)
+
+
+def test_cached_array_reads_only_a_matching_cache(tmp_path):
+    from genrich.core import cached_array
+    calls = []
+    def make(): calls.append(1); return np.ones((5, 3), np.float32)
+    f = tmp_path/'x'/'a.npy'
+    a = cached_array(f, make, shape=(5, None)); b = cached_array(f, make, shape=(5, 3))
+    assert len(calls) == 1 and np.array_equal(a, b) and b.dtype == np.float32
+    cached_array(f, make, shape=(6, 3)); assert len(calls) == 2           # stale length: recomputed
+    f.write_bytes(b'\x93NUMPY truncated'); cached_array(f, make); assert len(calls) == 3
+    with pytest.raises(TypeError, match='compute must be a callable'): cached_array(f, np.ones(3))

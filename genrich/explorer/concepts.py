@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from ..core import DataSource, find_data, atomic_write_bytes, check_range, progress, cache_dir
+from ..core import DataSource, find_data, save_array, check_range, progress, cache_dir
 
 # %% auto #0
 __all__ = ['WORDNET', 'WORDNET_FILES', 'N_WORDNET_CONCEPTS', 'PETS_CATEGORY_NAMES', 'MINILM_DIM', 'wordnet_dir',
@@ -189,9 +189,6 @@ def embed_texts(texts, *, model_path=None, batch_size:int=128, device:str='cpu')
     return np.ascontiguousarray(e, dtype=np.float32)
 
 # %% ../../nbs/40_explorer.concepts.ipynb #9600d592
-def _npy_bytes(a) -> bytes:
-    buf = io.BytesIO(); np.save(buf, a, allow_pickle=False); return buf.getvalue()
-
 def embedding_cache_key(vocab:Vocabulary, model_path=None) -> str:
     "Cache key: model folder name + hash of its config + vocabulary fingerprint."
     p = Path(model_path) if model_path else minilm_path()
@@ -211,8 +208,8 @@ def embed_vocabulary(vocab:Vocabulary, *, model_path=None, cache=None, block:int
         f = parts/f'{b:08d}.npy'
         if f.exists(): out.append(np.load(f)); continue
         out.append(embed_texts(texts[b:b + block], model_path=model_path, batch_size=batch_size, device=device))
-        atomic_write_bytes(f, _npy_bytes(out[-1]))
-    emb = np.concatenate(out); atomic_write_bytes(final, _npy_bytes(emb))
+        save_array(f, out[-1])
+    emb = np.concatenate(out); save_array(final, emb)
     for f in parts.glob('*.npy'): f.unlink()
     parts.rmdir()
     return emb

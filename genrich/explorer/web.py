@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
 import numpy as np
-from ..core import (DataSource, find_data, cache_dir, atomic_write_bytes, atomic_write_text,
+from ..core import (DataSource, find_data, cache_dir, atomic_write_bytes, atomic_write_text, cached_array,
                           progress, check_range, check_choice)
 from .search import CaptionIndexEngine
 import genrich.explorer.search as _search
@@ -295,16 +295,8 @@ def image_hashes(df, folder) -> np.ndarray:
     from genrich.explorer.audit import dhash
     from PIL import Image
     key = hashlib.sha256(json.dumps(list(df.id)).encode()).hexdigest()[:16]
-    f = Path(folder)/'hashes'/f'dhash8-{key}.npy'
-    if f.exists():
-        try:
-            h = np.load(f)
-            if h.shape == (len(df), 8): return h
-        except (ValueError, OSError) as err: log.warning("recomputing image hashes %s: %s", f, err)
-    h = np.concatenate([dhash(np.stack([np.asarray(Image.open(p).convert('RGB')) for p in df.image_path[s:s + 2048]]))
-                        for s in range(0, len(df), 2048)])
-    buf = io.BytesIO(); np.save(buf, h); atomic_write_bytes(f, buf.getvalue())
-    return h
+    return cached_array(Path(folder)/'hashes'/f'dhash8-{key}.npy', shape=(len(df), 8), compute=lambda: np.concatenate(
+        [dhash(np.stack([np.asarray(Image.open(p).convert('RGB')) for p in df.image_path[s:s + 2048]])) for s in range(0, len(df), 2048)]))
 
 def _drop_copies(full, df, held, folder, threshold:int, pixel_tol:float):
     "`df` without copies of `held` images: dHash within `threshold` bits, confirmed by `audit.confirm_pairs`."
@@ -333,16 +325,10 @@ def offline_web(categories=None, exclude_categories=None, *, size:int=64, limit:
 def caption_embeddings(df, folder) -> np.ndarray:
     "Unit-norm all-MiniLM-L6-v2 embeddings of a manifest's captions, computed once and cached in `folder/embeddings`."
     key = hashlib.sha256(json.dumps([list(df.id), list(df.caption)]).encode()).hexdigest()[:16]
-    f = Path(folder)/'embeddings'/f'all-MiniLM-L6-v2-{key}.npy'
-    if f.exists():
-        try:
-            e = np.load(f)
-            if e.shape[0] == len(df): return e
-        except (ValueError, OSError) as err: log.warning("recomputing caption embeddings %s: %s", f, err)
-    e = np.asarray(_search.minilm_embed(list(df.caption)), dtype=np.float32)
-    e /= np.linalg.norm(e, axis=1, keepdims=True).clip(1e-12)
-    buf = io.BytesIO(); np.save(buf, e); atomic_write_bytes(f, buf.getvalue())
-    return e
+    def compute():
+        e = np.asarray(_search.minilm_embed(list(df.caption)), dtype=np.float32)
+        return e / np.linalg.norm(e, axis=1, keepdims=True).clip(1e-12)
+    return cached_array(Path(folder)/'embeddings'/f'all-MiniLM-L6-v2-{key}.npy', compute, shape=(len(df), None))
 
 def category_images(category:str, *, size:int=64, limit:int|None=None, cache=None, min_count:int=1, **build_kw) -> tuple:
     "The held-out target: `(x, labels, ids)`, `x` a float tensor (n, 3, size, size) in [0, 1]; labels are subfolders, 'other' below `min_count`."
