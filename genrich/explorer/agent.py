@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from ..core import check_range, check_choice, check_finite, progress, save_checkpoint, load_checkpoint
 from .search import load_images
-from .knn_reward import TargetIndex, concept_scores
+from .knn_reward import TargetIndex, concept_scores, _unit_rows
 from .reward_model import ConceptGPR, exploration_scores
 from .sampling import (concept_distribution, sample_concepts, sample_queries, prune_vocabulary,
                                        TIER_BOUNDS, TIER_MASSES)
@@ -81,7 +81,7 @@ def to_image_array(images, size:int, channels:int) -> np.ndarray:
 
 def knn_accuracy(train_f, train_y, test_f, test_y, k:int=20) -> float:
     "Accuracy of a majority vote over the `k` most cosine-similar training features."
-    A = train_f/np.linalg.norm(train_f, axis=1, keepdims=True).clip(1e-12); B = test_f/np.linalg.norm(test_f, axis=1, keepdims=True).clip(1e-12)
+    A, B = _unit_rows(train_f, 'train_f'), _unit_rows(test_f, 'test_f')
     check_range('k', k, 1, len(A), integer=True)
     nn_idx = np.argpartition(-(B @ A.T), k - 1, axis=1)[:, :k]
     votes = np.asarray(train_y)[nn_idx]; n_cls = int(max(np.max(train_y), np.max(test_y))) + 1
