@@ -4,7 +4,7 @@
 
 # %% ../../nbs/35_prism.train.ipynb #95f32be1
 from __future__ import annotations
-import math, json, time
+import gc, math, json, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
@@ -121,6 +121,11 @@ def train(model:Prism, data:dict, cfg:TrainConfig, out_dir=None, *, accelerator=
         raw.save_pretrained(out_dir)
         atomic_write_text(Path(out_dir)/'train_record.json', json.dumps(rec, indent=1))
     acc.wait_for_everyone()   # no rank returns (and may exit) while another still talks to the process group
+    # Drop the DDP wrapper now: its reducer keeps the gloo process group (and its worker threads) alive, and if that lasts
+    # until interpreter shutdown a worker thread that touches a Python object aborts the process ("terminate called ...").
+    if accelerator is None: acc.free_memory()
+    del model, opt
+    gc.collect()
     return rec
 
 # %% ../../nbs/35_prism.train.ipynb #bb5db15a
