@@ -9,7 +9,12 @@ matrices, 6 GB). The marginal-likelihood fit is timed separately. One BLAS threa
 (threadpoolctl + torch.set_num_threads); wall and CPU (process) seconds are both printed, the
 latter being the fairer ratio on a machine shared with other jobs.
 
-    python bench/bench_explorer_gpr.py [--n-concepts 146347] [--n-obs 2560] [--skip-fit]
+Two timings for ConceptGPR: cold (`fit` on all 2,560 observations + `predict`) and the agent's
+iteration (`update` with the iteration's 256 new observations (Table A.3) on a model that had
+2,304 and had already predicted all concepts in the previous iteration (untimed), then `predict`
+again), both against scikit-learn's fit + predict on the same 2,560 observations.
+
+    python bench/bench_explorer_gpr.py [--n-concepts 146347] [--n-obs 2560] [--n-new 256] [--skip-fit]
 """
 import argparse, time
 import numpy as np
@@ -21,7 +26,7 @@ from genrich.explorer.reward_model import ConceptGPR
 
 p = argparse.ArgumentParser()
 p.add_argument('--n-concepts', type=int, default=146_347); p.add_argument('--n-obs', type=int, default=2560)
-p.add_argument('--dim', type=int, default=384); p.add_argument('--chunk', type=int, default=4096)
+p.add_argument('--n-new', type=int, default=256); p.add_argument('--dim', type=int, default=384); p.add_argument('--chunk', type=int, default=4096)
 p.add_argument('--skip-fit', action='store_true'); p.add_argument('--threads', type=int, default=1)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -39,17 +44,22 @@ with threadpool_limits(a.threads):
     for prec in ('mixed', 'float64'):
         t, c = time.perf_counter(), time.process_time()
         mu, sd = ConceptGPR(**kern, optimize=False, precision=prec, chunk_size=a.chunk).fit(Xo, y).predict(Eall, return_std=True)
-        rows.append((prec, time.perf_counter() - t, time.process_time() - c, mu, sd))
+        rows.append((f'{prec}, cold', time.perf_counter() - t, time.process_time() - c, mu, sd))
+        k = a.n_obs - a.n_new
+        g = ConceptGPR(**kern, optimize=False, precision=prec, chunk_size=a.chunk).fit(Xo[:k], y[:k]); g.predict(Eall, return_std=True)
+        t, c = time.perf_counter(), time.process_time()
+        mu, sd = g.update(Xo[k:], y[k:]).predict(Eall, return_std=True)
+        rows.append((f'{prec}, update', time.perf_counter() - t, time.process_time() - c, mu, sd))
     t, c = time.perf_counter(), time.process_time()
     sk = GaussianProcessRegressor(C(kern['amplitude'], 'fixed')*RBF(kern['length_scale'], 'fixed'), alpha=kern['noise'],
                                   normalize_y=True, optimizer=None).fit(Xo, y)
     out = [sk.predict(Eall[s:s + a.chunk], return_std=True) for s in range(0, a.n_concepts, a.chunk)]
     t_sk, c_sk = time.perf_counter() - t, time.process_time() - c
     mu_sk, sd_sk = np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
-    print(f'\nfixed-kernel update + prediction of all concepts (mu and sigma):')
+    print(f'\nfixed-kernel update + prediction of all concepts (mu and sigma); update = {a.n_new} new observations added to {a.n_obs - a.n_new:,}:')
     print(f'  scikit-learn GaussianProcessRegressor : {t_sk:8.1f} s wall {c_sk:8.1f} s cpu')
     for prec, t, c, mu, sd in rows:
-        print(f'  ConceptGPR precision={prec:8s}      : {t:8.1f} s wall {c:8.1f} s cpu   speed-up {t_sk/t:5.1f}x wall {c_sk/c:5.1f}x cpu   '
+        print(f'  ConceptGPR {prec:16s}         : {t:8.1f} s wall {c:8.1f} s cpu   speed-up {t_sk/t:5.1f}x wall {c_sk/c:5.1f}x cpu   '
               f'max|dmu| {np.abs(mu - mu_sk).max():.1e}  max|dsigma| {np.abs(sd - sd_sk).max():.1e}  '
               f'equal to 1e-4: {bool(np.allclose(mu, mu_sk, atol=1e-4, rtol=0) and np.allclose(sd, sd_sk, atol=1e-4, rtol=0))}')
     if not a.skip_fit:

@@ -64,3 +64,42 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 def test_sklearn_estimator_contract(estimator, check):
     "scikit-learn's estimator checks, in double precision (mixed precision is only promised to 1e-4, not batch-invariant to 1e-7)."
     check(estimator)
+
+@pytest.mark.parametrize('precision', ['float64', 'mixed'])
+def test_update_equals_refit_and_sklearn(precision):
+    "update() in two steps, with the variance terms reused across predicts, equals a fit on all observations and scikit-learn."
+    Xo, yo, Xq = data(n=180, m=500)
+    kw = dict(amplitude=1.3, length_scale=0.7, noise=0.02, optimize=False, precision=precision, chunk_size=128)
+    full = ConceptGPR(**kw).fit(Xo, yo)
+    g = ConceptGPR(**kw).fit(Xo[:100], yo[:100]); g.predict(Xq, return_std=True)
+    g.update(Xo[100:140], yo[100:140]); g.predict(Xq, return_std=True)
+    assert g._vcache['rows'] == 140
+    mu, sd = g.update(Xo[140:], yo[140:]).predict(Xq, return_std=True)
+    np.testing.assert_allclose(g.L_.numpy(), full.L_.numpy(), atol=1e-10)
+    assert g.log_marginal_likelihood_value_ == pytest.approx(full.log_marginal_likelihood_value_, abs=1e-8)
+    mf, sf = full.predict(Xq, return_std=True)
+    np.testing.assert_allclose(mu, mf, atol=1e-6); np.testing.assert_allclose(sd, sf, atol=2e-5)
+    sk = GaussianProcessRegressor(C(1.3, 'fixed')*RBF(0.7, 'fixed'), alpha=0.02, normalize_y=True, optimizer=None).fit(Xo, yo)
+    mu_r, sd_r = sk.predict(Xq, return_std=True)
+    np.testing.assert_allclose(mu, mu_r, atol=1e-4); np.testing.assert_allclose(sd, sd_r, atol=1e-4)
+
+def test_variance_reuse_only_for_the_same_queries():
+    "A predict on other queries (or after a refit) must not reuse the cached variance terms."
+    Xo, yo, Xq = data(n=80, m=300)
+    kw = dict(optimize=False, precision='float64')
+    g = ConceptGPR(**kw).fit(Xo[:60], yo[:60]); g.predict(Xq, return_std=True)
+    g.update(Xo[60:], yo[60:])
+    Xq2 = Xq.copy(); Xq2[0, 0] += 1e-3
+    ref = ConceptGPR(**kw).fit(Xo, yo)
+    np.testing.assert_allclose(g.predict(Xq2, return_std=True)[1], ref.predict(Xq2, return_std=True)[1], atol=1e-10)
+    g.fit(Xo[:30], yo[:30]); assert g._vcache is None
+    np.testing.assert_allclose(g.predict(Xq, return_std=True)[1], ConceptGPR(**kw).fit(Xo[:30], yo[:30]).predict(Xq, return_std=True)[1], atol=1e-12)
+
+def test_update_bad_input():
+    Xo, yo, _ = data(n=20, m=5)
+    g = ConceptGPR(optimize=False).fit(Xo[:10], yo[:10])
+    with pytest.raises(ValueError, match=r'y_new must have shape \(5,\)'): g.update(Xo[10:15], yo[10:13])
+    with pytest.raises(ValueError, match='X has 3 features'): g.update(np.ones((2, 3)), [1.0, 2.0])
+    with pytest.raises(ValueError, match='y_new contains NaN'): g.update(Xo[10:12], [np.nan, 1.0])
+    with pytest.raises(ValueError, match='not fitted'): ConceptGPR().update(Xo, yo)
+    assert g.update(Xo[:0], yo[:0]).X_train_.shape[0] == 10

@@ -37,16 +37,28 @@ def gp_log_marginal_likelihood(theta, D, y):
 
 # %% ../../nbs/41_explorer.reward_model.ipynb #f824bb7f
 class ConceptGPR(RegressorMixin, BaseEstimator):
-    "Exact GP regression of concept rewards on concept embeddings (§2.1.5); RBF kernel + noise, fitted by marginal likelihood."
+    """Exact GP regression of concept rewards on concept embeddings (§2.1.5); RBF kernel + noise, fitted by marginal likelihood.
+
+    `update(X_new, y_new)` adds observations with the hyperparameters kept (an exact block extension of the Cholesky
+    factor), and a later `predict` on the same query matrix as the previous call reuses that call's variance work, so an
+    agent iteration costs O(N n m) instead of O(N n^2) for N queries, n observations and m new ones.
+
+    >>> X = np.eye(3); g = ConceptGPR(optimize=False).fit(X[:2], [0., 1.])
+    >>> mu, sd = g.update(X[2:], [2.]).predict(X, return_std=True)
+    >>> bool(np.allclose(mu, ConceptGPR(optimize=False).fit(X, [0., 1., 2.]).predict(X)))
+    True
+    """
     def __init__(self, *, amplitude=1.0, length_scale=1.0, noise=0.1,     # initial (or fixed) a, l, sigma_n^2
                  amplitude_bounds=(1e-3, 1e3), length_scale_bounds=(1e-2, 1e2), noise_bounds=(1e-5, 1e1),
                  optimize=True,          # fit the three hyperparameters by marginal likelihood
                  normalize_y=True,       # standardise rewards before fitting (scikit-learn's normalize_y)
                  chunk_size=4096,        # query rows per prediction chunk: work memory ~ chunk_size * n_obs * 20 bytes
-                 precision='mixed'):     # 'mixed' (fast, checked to 1e-4) or 'float64'
+                 precision='mixed',      # 'mixed' (fast, checked to 1e-4) or 'float64'
+                 reuse_variance=True):   # after `update`, a predict on the previous call's query matrix only adds the new terms
         self.amplitude, self.length_scale, self.noise = amplitude, length_scale, noise
         self.amplitude_bounds, self.length_scale_bounds, self.noise_bounds = amplitude_bounds, length_scale_bounds, noise_bounds
         self.optimize, self.normalize_y, self.chunk_size, self.precision = optimize, normalize_y, chunk_size, precision
+        self.reuse_variance = reuse_variance
 
     def fit(self, X, y):
         "Fit the GP to embeddings `X` (n, d) and rewards `y` (n,); returns self."
@@ -56,27 +68,71 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         check_choice('precision', self.precision, ('mixed', 'float64'))
         check_range('chunk_size', self.chunk_size, 1, integer=True)
         for k in list(self.__dict__): k.endswith('_') and delattr(self, k)   # refit from scratch
+        self._vcache = None
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=True)   # sets n_features_in_
-        y = y.astype(np.float64)
-        self.y_mean_, self.y_std_ = (y.mean(), y.std() or 1.0) if self.normalize_y else (0.0, 1.0)
-        self.X_train_ = torch.from_numpy(X.astype(np.float64)); yt = torch.from_numpy((y - self.y_mean_)/self.y_std_)
+        self.y_train_ = y.astype(np.float64)
+        self.X_train_ = torch.from_numpy(X.astype(np.float64))
         D = sq_dists(self.X_train_, self.X_train_)
+        self._standardise()
         theta = np.log([self.amplitude, self.length_scale, self.noise])
         if self.optimize:
             bounds = np.log([self.amplitude_bounds, self.length_scale_bounds, self.noise_bounds])
-            neg = lambda t: tuple(-v for v in gp_log_marginal_likelihood(t, D, yt))
+            neg = lambda t: tuple(-v for v in gp_log_marginal_likelihood(t, D, self._yt))
             theta = minimize(neg, np.clip(theta, bounds[:, 0], bounds[:, 1]), jac=True, method='L-BFGS-B', bounds=bounds).x
         self.amplitude_, self.length_scale_, self.noise_ = np.exp(theta)
-        Ky = self.amplitude_*torch.exp(-D/(2*self.length_scale_**2)) + self.noise_*torch.eye(len(y), dtype=D.dtype)
-        self.L_ = torch.linalg.cholesky(Ky); self.alpha_ = torch.cholesky_solve(yt[:, None], self.L_)[:, 0]
-        self.log_marginal_likelihood_value_ = float(-0.5*(yt @ self.alpha_) - torch.log(torch.diagonal(self.L_)).sum() - 0.5*len(y)*np.log(2*np.pi))
-        self.kernel_dtype_ = self.variance_dtype_ = 'float64'
-        self._Lf = np.asfortranarray(self.L_.numpy())     # column-major copy for BLAS dtrsm, made once per fit
+        self.L_ = torch.linalg.cholesky(self._kern(D) + self.noise_*torch.eye(len(y), dtype=D.dtype))
+        self._Wnew = torch.zeros(0, len(y), dtype=torch.float64)    # float64 rows of L^{-1} added by `update` since the fit
         if self.precision == 'mixed':
             self._Xt32 = self.X_train_.float()
             self._W32 = torch.linalg.solve_triangular(self.L_, torch.eye(len(y), dtype=D.dtype), upper=False).float()
-            self._choose_precision()
+        return self._finish()
+
+    def _kern(self, D):
+        return self.amplitude_*_torch().exp(-D/(2*self.length_scale_**2))
+
+    def _standardise(self):
+        torch = _torch(); y = self.y_train_
+        self.y_mean_, self.y_std_ = (y.mean(), y.std() or 1.0) if self.normalize_y else (0.0, 1.0)
+        self._yt = torch.from_numpy((y - self.y_mean_)/self.y_std_)
+
+    def _finish(self):
+        "alpha, the log marginal likelihood, the column-major factor for dtrsm and the precision probe, after fit or update."
+        torch = _torch(); n = len(self._yt)
+        self.alpha_ = torch.cholesky_solve(self._yt[:, None], self.L_)[:, 0]
+        self.log_marginal_likelihood_value_ = float(-0.5*(self._yt @ self.alpha_) - torch.log(torch.diagonal(self.L_)).sum() - 0.5*n*np.log(2*np.pi))
+        self.kernel_dtype_ = self.variance_dtype_ = 'float64'
+        self._Lf = np.asfortranarray(self.L_.numpy())     # column-major copy for BLAS dtrsm, made once per fit / update
+        if self.precision == 'mixed': self._choose_precision()
         return self
+
+    def update(self, X_new, y_new):
+        """Add observations `X_new` (m, d), `y_new` (m,) keeping the fitted hyperparameters; returns self.
+
+        Exact: the Cholesky factor of the enlarged kernel matrix is extended by one block row,
+        L' = [[L, 0], [B, C]] with B = K_no L^-T and C = chol(K_nn + s2 I - B B^T); rewards are re-standardised over
+        all observations. Equal to `fit` on all observations with `optimize=False` and these hyperparameters."""
+        torch = _torch()
+        check_is_fitted(self)
+        if np.shape(X_new)[:1] == (0,) and np.size(y_new) == 0: return self      # nothing new this iteration
+        Xn = validate_data(self, X_new, reset=False, dtype=(np.float64, np.float32))
+        yn = np.asarray(y_new, dtype=np.float64)
+        if yn.shape != (len(Xn),): raise ValueError(f"y_new must have shape ({len(Xn)},) to match X_new, got {yn.shape}")
+        check_finite('y_new', yn)
+        Xn = torch.from_numpy(Xn.astype(np.float64)); n, m = len(self.X_train_), len(Xn)
+        Bt = torch.linalg.solve_triangular(self.L_, self._kern(sq_dists(self.X_train_, Xn)), upper=False)       # L^{-1} K_on  (n, m)
+        S = self._kern(sq_dists(Xn, Xn)) + self.noise_*torch.eye(m, dtype=Bt.dtype) - Bt.T @ Bt
+        C, info = torch.linalg.cholesky_ex(S)
+        if info.item() != 0: raise ValueError("update: the enlarged kernel matrix is not positive definite (duplicate inputs with noise ~ 0?); refit instead")
+        L = torch.zeros(n + m, n + m, dtype=Bt.dtype); L[:n, :n] = self.L_; L[n:, :n] = Bt.T; L[n:, n:] = C
+        Ci = torch.linalg.solve_triangular(C, torch.eye(m, dtype=C.dtype), upper=False)
+        R = torch.cat([-Ci @ torch.linalg.solve_triangular(self.L_.T, Bt, upper=True).T, Ci], 1)            # new rows of L'^{-1}
+        self.L_, self.X_train_ = L, torch.cat([self.X_train_, Xn])
+        self.y_train_ = np.concatenate([self.y_train_, yn]); self._standardise()
+        self._Wnew = torch.cat([torch.nn.functional.pad(self._Wnew, (0, m)), R])
+        if self.precision == 'mixed':
+            self._Xt32 = self.X_train_.float()
+            self._W32 = torch.cat([torch.nn.functional.pad(self._W32, (0, m)), R.float()])
+        return self._finish()
 
     def _choose_precision(self, tol=2e-5):
         "Use float32 for the kernel values and/or the variance solve only where it moves mu/sigma by <= `tol` on probe points."
@@ -89,8 +145,9 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         self.variance_dtype_ = 'float32'
         if (self._predict_block(P, True)[1] - sd64).abs().max()*self.y_std_ > tol: self.variance_dtype_ = 'float64'
 
-    def _predict_block(self, xb, return_std, bufs=None):
-        "Standardised posterior mean and sd at the rows of the float64 tensor `xb`; `bufs` are reused work arrays."
+    def _predict_block(self, xb, return_std, bufs=None, q0=None, r0=0):
+        """Standardised posterior mean and sd at the rows of the float64 tensor `xb`; `bufs` are reused work arrays.
+        `q0`: the variance term over the first `r0` rows of L^{-1} (from an earlier call), so only rows r0: are added."""
         torch = _torch(); m, n = len(xb), len(self.X_train_)
         kd, vd = (getattr(torch, d) for d in (self.kernel_dtype_, self.variance_dtype_))
         bufs = {} if bufs is None else bufs
@@ -103,27 +160,49 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         K64 = K if kd == torch.float64 else buf('K64', torch.float64).copy_(K)
         mu = K64 @ self.alpha_
         if not return_std: return mu, None
-        if vd == torch.float64:      # sigma^2 = a - |L^{-1} K_*^T|^2 over columns: one BLAS dtrsm, in place on the column-major view of K_*
+        if q0 is not None and vd == torch.float64:   # rows r0: of L^{-1} were added by `update`: the float64 copy of those rows
+            q = q0 + torch.linalg.vector_norm(K64 @ self._Wnew[r0 - (n - len(self._Wnew)):].T, dim=1)**2
+        elif vd == torch.float64:    # sigma^2 = a - |L^{-1} K_*^T|^2 over columns: one BLAS dtrsm, in place on the column-major view of K_*
             from scipy.linalg.blas import dtrsm
             V = dtrsm(1.0, self._Lf, K64.numpy().T, side=0, lower=1, trans_a=0, overwrite_b=1)
             q = torch.linalg.vector_norm(torch.from_numpy(V.T), dim=1)**2
-        else:                        # same with the precomputed W = L^{-1}: block column j of K_* W^T needs only K_*[:, :end_j]
+        else:                        # same with the precomputed W = L^{-1}: block row [s, e) of W needs only K_*[:, :e]
             K32 = K if kd == torch.float32 else buf('K32', torch.float32).copy_(K)
-            q = torch.zeros(m, dtype=torch.float64); b = 256
-            for s in range(0, n, b):
+            q = torch.zeros(m, dtype=torch.float64) if q0 is None else q0.clone(); b = 256
+            for s in range(r0, n, b):
                 e = min(n, s + b); T = buf('T', torch.float32, b)[:, :e - s]
                 q += torch.linalg.vector_norm(torch.matmul(K32[:, :e], self._W32[s:e, :e].T, out=T), dim=1).double()**2
+        self._q_last = q
         return mu, (self.amplitude_ - q).clamp_min_(0).sqrt()
 
+    def _reusable(self, key):
+        "Rows of L^{-1} whose variance terms the previous predict on the query matrix `key` already summed (None: start over)."
+        c = self._vcache
+        if not self.reuse_variance or c is None or c['key'] != key: return None
+        same = c['dtypes'] == (self.kernel_dtype_, self.variance_dtype_) and c['theta'] == (self.amplitude_, self.length_scale_, self.noise_)
+        ok_rows = c['rows'] >= len(self.X_train_) - len(self._Wnew) or self.variance_dtype_ == 'float32'
+        return c if same and ok_rows and c['rows'] <= len(self.X_train_) else None
+
     def predict(self, X, return_std=False):
-        "Posterior mean (and standard deviation) of the reward at embeddings `X` (m, d), computed in chunks."
+        """Posterior mean (and standard deviation) of the reward at embeddings `X` (m, d), computed in chunks.
+
+        With `reuse_variance`, the variance terms of a `return_std` call are kept (one float per query row) with a hash
+        of `X`; after `update`, a call on the same `X` only adds the terms of the new observations."""
+        import hashlib
         torch = _torch()
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32)); mu = np.empty(len(X)); sd = np.empty(len(X)) if return_std else None; bufs = {}
+        key = (X.shape, X.dtype.str, hashlib.blake2b(np.ascontiguousarray(X).data, digest_size=16).hexdigest()) if return_std and self.reuse_variance else None
+        c = self._reusable(key) if key else None
+        qall = np.empty(len(X)) if key else None
         for s in range(0, len(X), self.chunk_size):
-            m, v = self._predict_block(torch.tensor(X[s:s + self.chunk_size], dtype=torch.float64), return_std, bufs)
+            q0 = torch.from_numpy(c['q'][s:s + self.chunk_size]) if c else None
+            m, v = self._predict_block(torch.tensor(X[s:s + self.chunk_size], dtype=torch.float64), return_std, bufs, q0, c['rows'] if c else 0)
             mu[s:s + len(m)] = m.numpy()
             if return_std: sd[s:s + len(m)] = v.numpy()
+            if key: qall[s:s + len(m)] = self._q_last.numpy()
+        if key: self._vcache = dict(key=key, q=qall, rows=len(self.X_train_), dtypes=(self.kernel_dtype_, self.variance_dtype_),
+                                    theta=(self.amplitude_, self.length_scale_, self.noise_))
         mu = mu*self.y_std_ + self.y_mean_
         return (mu, sd*self.y_std_) if return_std else mu
 
