@@ -79,9 +79,12 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
             bounds = np.log([self.amplitude_bounds, self.length_scale_bounds, self.noise_bounds])
             neg = lambda t: tuple(-v for v in gp_log_marginal_likelihood(t, D, self._yt))
             theta = minimize(neg, np.clip(theta, bounds[:, 0], bounds[:, 1]), jac=True, method='L-BFGS-B', bounds=bounds).x
-        self.amplitude_, self.length_scale_, self.noise_ = np.exp(theta)
+            self.amplitude_, self.length_scale_, self.noise_ = np.exp(theta)
+        else: self.amplitude_, self.length_scale_, self.noise_ = (float(v) for v in (self.amplitude, self.length_scale, self.noise))   # exactly as given
         self.L_ = torch.linalg.cholesky(self._kern(D) + self.noise_*torch.eye(len(y), dtype=D.dtype))
         self._Wnew = torch.zeros(0, len(y), dtype=torch.float64)    # float64 rows of L^{-1} added by `update` since the fit
+        self._segs = [0, len(y)]                                      # row boundaries: the fit's rows, then one segment per update
+        self._Lf = np.asfortranarray(self.L_.numpy())     # column-major copy of the fit's factor for BLAS dtrsm (update keeps it)
         if self.precision == 'mixed':
             self._Xt32 = self.X_train_.float()
             self._W32 = torch.linalg.solve_triangular(self.L_, torch.eye(len(y), dtype=D.dtype), upper=False).float()
@@ -101,7 +104,6 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         self.alpha_ = torch.cholesky_solve(self._yt[:, None], self.L_)[:, 0]
         self.log_marginal_likelihood_value_ = float(-0.5*(self._yt @ self.alpha_) - torch.log(torch.diagonal(self.L_)).sum() - 0.5*n*np.log(2*np.pi))
         self.kernel_dtype_ = self.variance_dtype_ = 'float64'
-        self._Lf = np.asfortranarray(self.L_.numpy())     # column-major copy for BLAS dtrsm, made once per fit / update
         if self.precision == 'mixed': self._choose_precision()
         return self
 
@@ -128,7 +130,7 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         R = torch.cat([-Ci @ torch.linalg.solve_triangular(self.L_.T, Bt, upper=True).T, Ci], 1)            # new rows of L'^{-1}
         self.L_, self.X_train_ = L, torch.cat([self.X_train_, Xn])
         self.y_train_ = np.concatenate([self.y_train_, yn]); self._standardise()
-        self._Wnew = torch.cat([torch.nn.functional.pad(self._Wnew, (0, m)), R])
+        self._Wnew = torch.cat([torch.nn.functional.pad(self._Wnew, (0, m)), R]); self._segs.append(n + m)
         if self.precision == 'mixed':
             self._Xt32 = self.X_train_.float()
             self._W32 = torch.cat([torch.nn.functional.pad(self._W32, (0, m)), R.float()])
@@ -160,18 +162,26 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         K64 = K if kd == torch.float64 else buf('K64', torch.float64).copy_(K)
         mu = K64 @ self.alpha_
         if not return_std: return mu, None
-        if q0 is not None and vd == torch.float64:   # rows r0: of L^{-1} were added by `update`: the float64 copy of those rows
-            q = q0 + torch.linalg.vector_norm(K64 @ self._Wnew[r0 - (n - len(self._Wnew)):].T, dim=1)**2
-        elif vd == torch.float64:    # sigma^2 = a - |L^{-1} K_*^T|^2 over columns: one BLAS dtrsm, in place on the column-major view of K_*
-            from scipy.linalg.blas import dtrsm
-            V = dtrsm(1.0, self._Lf, K64.numpy().T, side=0, lower=1, trans_a=0, overwrite_b=1)
-            q = torch.linalg.vector_norm(torch.from_numpy(V.T), dim=1)**2
-        else:                        # same with the precomputed W = L^{-1}: block row [s, e) of W needs only K_*[:, :e]
+        # q = |L^{-1} k_*|^2 summed segment by segment (the fit's rows, then each update's), always in the same order, so a
+        # cold call and one that starts from the previous call's q0 (rows :r0) give identical numbers
+        segs = [(a, b) for a, b in zip(self._segs, self._segs[1:]) if a >= r0]
+        if vd == torch.float64:      # the fit's rows: one BLAS dtrsm with the fit's factor; update rows: products with their rows of L^{-1}
+            n0, terms = self._segs[1], []
+            for a, b in segs[1 if r0 == 0 else 0:]:
+                terms.append(torch.linalg.vector_norm(K64[:, :b] @ self._Wnew[a - n0:b - n0, :b].T, dim=1)**2)
+            if r0 == 0:
+                from scipy.linalg.blas import dtrsm
+                V = dtrsm(1.0, self._Lf, K64[:, :n0].numpy().T, side=0, lower=1, trans_a=0, overwrite_b=1)   # in place when n0 == n
+                q = torch.linalg.vector_norm(torch.from_numpy(V.T), dim=1)**2
+            else: q = q0.clone()
+            for t in terms: q += t
+        else:                        # the precomputed W = L^{-1} in float32: block row [s, e) of W needs only K_*[:, :e]
             K32 = K if kd == torch.float32 else buf('K32', torch.float32).copy_(K)
-            q = torch.zeros(m, dtype=torch.float64) if q0 is None else q0.clone(); b = 256
-            for s in range(r0, n, b):
-                e = min(n, s + b); T = buf('T', torch.float32, b)[:, :e - s]
-                q += torch.linalg.vector_norm(torch.matmul(K32[:, :e], self._W32[s:e, :e].T, out=T), dim=1).double()**2
+            q = torch.zeros(m, dtype=torch.float64) if q0 is None else q0.clone(); bs = 256
+            for a, b in segs:
+                for s in range(a, b, bs):
+                    e = min(b, s + bs); T = buf('T', torch.float32, bs)[:, :e - s]
+                    q += torch.linalg.vector_norm(torch.matmul(K32[:, :e], self._W32[s:e, :e].T, out=T), dim=1).double()**2
         self._q_last = q
         return mu, (self.amplitude_ - q).clamp_min_(0).sqrt()
 
@@ -180,8 +190,7 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         c = self._vcache
         if not self.reuse_variance or c is None or c['key'] != key: return None
         same = c['dtypes'] == (self.kernel_dtype_, self.variance_dtype_) and c['theta'] == (self.amplitude_, self.length_scale_, self.noise_)
-        ok_rows = c['rows'] >= len(self.X_train_) - len(self._Wnew) or self.variance_dtype_ == 'float32'
-        return c if same and ok_rows and c['rows'] <= len(self.X_train_) else None
+        return c if same and c['rows'] in self._segs else None
 
     def predict(self, X, return_std=False):
         """Posterior mean (and standard deviation) of the reward at embeddings `X` (m, d), computed in chunks.
