@@ -139,3 +139,15 @@ def test_descriptor_bad_input(web):
     with pytest.raises(ValueError, match='descriptors'): AgentConfig(descriptors='').check()
     with pytest.raises(ValueError, match='causal-LM folder'): agent(web, AgentConfig(**{**asdict(CFG), 'descriptors': '/nonexistent/lm'}))
     with pytest.raises(TypeError, match='descriptor_fn'): agent(web, descriptor_fn='big')
+
+def test_gp_updates_between_refits_resume_exactly(web, tmp_path):
+    "gp_refit_every=3: iterations 2-3 add observations with ConceptGPR.update; a kill after iteration 2 resumes to the same run."
+    cfg = AgentConfig(**{**asdict(CFG), 'gp_refit_every': 3})
+    full = agent(web, cfg); full.run(5)
+    assert len(full.gp_segs) == 2 and full.gp_segs[-1] == len(full.obs_idx)          # refit at iteration 4, one update at 5
+    assert full.gp.X_train_.shape[0] == len(full.obs_idx) and full.gp._segs[1] == full.gp_segs[0]
+    a = agent(web, cfg, checkpoint=tmp_path/'ck.pt'); a.run(5, until=2)
+    b = agent(web, cfg, checkpoint=tmp_path/'ck.pt'); assert b.gp is None and b.gp_segs == a.gp_segs and len(b.gp_segs) == 2
+    b.run(5)
+    assert strip(b.history) == strip(full.history) and np.array_equal(b.p, full.p) and np.array_equal(b.scores, full.scores)
+    with pytest.raises(ValueError, match='gp_refit_every'): AgentConfig(gp_refit_every=0).check()

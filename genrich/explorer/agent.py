@@ -53,12 +53,14 @@ class AgentConfig:
     label_frac: float = 0.5       # share of label queries in the label-set modes (§2.2.2)
     prune_frac: float = 0.1       # share of the vocabulary kept in the label-set modes (A.3.4)
     gp_noise: float = 0.1         # initial GP noise variance (fitted by marginal likelihood)
+    gp_refit_every: int = 1       # refit the GP hyperparameters every this many GP updates; in between ConceptGPR.update adds the new
+                                  # observations with them kept (exact for those hyperparameters, O(N n m) instead of O(N n^2))
     eval_k: int = 20              # neighbours of the k-NN accuracy metric
     descriptors: str | None = None  # None, 'wordnet', 'fmow' or a local causal-LM folder (Algorithm 1 line 7, App. A.3.2)
     seed: int = 0
 
     def check(self):
-        for nm in ('queries', 'results', 'min_results', 'k', 'top', 'epochs', 'batch_size', 'eval_k'): check_range(nm, getattr(self, nm), 1, integer=True)
+        for nm in ('queries', 'results', 'min_results', 'k', 'top', 'epochs', 'batch_size', 'eval_k', 'gp_refit_every'): check_range(nm, getattr(self, nm), 1, integer=True)
         check_range('batch_size', self.batch_size, 2, integer=True)
         for nm in ('keep_frac', 'label_frac', 'prune_frac'): check_range(nm, getattr(self, nm), 0, 1)
         check_range('pcr', self.pcr, 0); check_range('smr', self.smr, 0, lo_open=True)
@@ -181,6 +183,7 @@ class InternetExplorer:
         self.buffer, self.buffer_r = np.empty((0, c, h, h), np.uint8), np.empty(0)
         self.obs_idx, self.obs_r = [], []           # positions in self.active and concept scores, over all iterations
         self.scores, self.p = None, np.full(len(self.active), 1/len(self.active))
+        self.gp, self.gp_theta, self.gp_segs = None, None, []   # GP, its hyperparameters at the last refit, len(obs) at that refit and each update since
         self.iteration, self.history, self.initial = 0, [], None
         if self.checkpoint is not None and self.checkpoint.exists(): self._load()
 
@@ -188,7 +191,8 @@ class InternetExplorer:
     def state_dict(self) -> dict:
         return dict(config=asdict(self.config), model=self.model.state_dict(), opt=self.opt.state_dict(), rng=self.rng.bit_generator.state,
                     gen=self.gen.get_state(), drng=self.drng.bit_generator.state, buffer=self.buffer, buffer_r=self.buffer_r, obs_idx=list(self.obs_idx), obs_r=list(self.obs_r),
-                    scores=self.scores, p=self.p, iteration=self.iteration, history=self.history, initial=self.initial)
+                    scores=self.scores, p=self.p, iteration=self.iteration, history=self.history, initial=self.initial,
+                    gp_theta=self.gp_theta, gp_segs=list(self.gp_segs))
 
     def _load(self):
         st = load_checkpoint(self.checkpoint)
@@ -196,6 +200,7 @@ class InternetExplorer:
         self.model.load_state_dict(st['model']); self.opt.load_state_dict(st['opt']); self.rng.bit_generator.state = st['rng']; self.gen.set_state(st['gen'])
         self.drng.bit_generator.state = st['drng']
         for k in ('buffer', 'buffer_r', 'obs_idx', 'obs_r', 'scores', 'p', 'iteration', 'history', 'initial'): setattr(self, k, st[k])
+        self.gp_theta, self.gp_segs = st.get('gp_theta'), list(st.get('gp_segs', []))   # the GP itself is rebuilt from these when next needed
 
     def save(self):
         if self.checkpoint is not None: save_checkpoint(self.state_dict(), self.checkpoint)
@@ -234,13 +239,25 @@ class InternetExplorer:
         for _ in range(cfg.epochs): losses.append(ssl_epoch(self.model, self.opt, data, self.gen, batch_size=cfg.batch_size))
         return losses
 
+    def _rebuild_gp(self, E):
+        "The GP as it was before a checkpoint: a fit with the saved hyperparameters, then the same updates."
+        a, l, s2 = self.gp_theta; idx, r, segs = np.asarray(self.obs_idx), np.asarray(self.obs_r), self.gp_segs
+        gp = ConceptGPR(amplitude=a, length_scale=l, noise=s2, optimize=False).fit(E[idx[:segs[0]]], r[:segs[0]])
+        for s, e in zip(segs, segs[1:]): gp.update(E[idx[s:e]], r[s:e])
+        return gp
+
     def update_distribution(self):
         "Lines 14-15: GP over all concept observations -> scores (mu + sigma for unseen) -> SMR softmax + tiering."
         cfg = self.config
         if cfg.mode not in ('ours', 'ours++') or not self.obs_idx: return
-        E = self.emb[self.active]
-        gp = ConceptGPR(noise=cfg.gp_noise).fit(E[self.obs_idx], self.obs_r)
-        self.scores = exploration_scores(gp, E, self.obs_idx, self.obs_r)
+        E, idx, r, n = self.emb[self.active], np.asarray(self.obs_idx), np.asarray(self.obs_r), len(self.obs_idx)
+        if self.gp_theta is None or len(self.gp_segs) >= cfg.gp_refit_every:         # refit the hyperparameters by marginal likelihood
+            self.gp = ConceptGPR(noise=cfg.gp_noise).fit(E[idx], r)
+            self.gp_theta, self.gp_segs = (self.gp.amplitude_, self.gp.length_scale_, self.gp.noise_), [n]
+        else:
+            if self.gp is None: self.gp = self._rebuild_gp(E)                          # after a resume: same model, bit for bit
+            m0 = self.gp_segs[-1]; self.gp.update(E[idx[m0:]], r[m0:]); self.gp_segs.append(n)
+        self.scores = exploration_scores(self.gp, E, self.obs_idx, self.obs_r)
         self.p = concept_distribution(self.scores, smr=cfg.smr, bounds=cfg.bounds, masses=cfg.masses)
 
     def step(self) -> dict:
