@@ -5,6 +5,7 @@
 # %% ../../nbs/33_prism.loss.ipynb #9c44cd53
 from __future__ import annotations
 import itertools, math
+from pathlib import Path
 import numpy as np
 import torch
 from ..core import check_range, check_choice
@@ -13,7 +14,7 @@ from .order import make_order, ORDERS
 
 # %% auto #0
 __all__ = ['per_step_loss', 'nll_bound', 'strategy_from_steps', 'check_strategy', 'discretized_loss', 'optimal_strategy',
-           'brute_force_strategy', 'factorized_loss', 'fit_power_law', 'power_law', 'isoflop_frontier',
+           'brute_force_strategy', 'factorized_loss', 'fit_power_law', 'power_law', 'read_runs', 'isoflop_frontier',
            'compute_multiplier', 'plot_discretized']
 
 # %% ../../nbs/33_prism.loss.ipynb #2a681dcd
@@ -142,25 +143,28 @@ def power_law(fit:dict, x):
     "Evaluate $\\alpha x^\\beta$."
     return fit['alpha'] * np.asarray(x, float) ** fit['beta']
 
-def _columns(runs) -> dict:
-    try:
-        import pandas as pd
-        if isinstance(runs, pd.DataFrame): return {c: runs[c].to_numpy() for c in runs.columns}
-    except ImportError: pass
-    if isinstance(runs, dict): return {k: np.asarray(v) for k, v in runs.items()}
-    if isinstance(runs, (list, tuple)) and runs and isinstance(runs[0], dict):
-        return {k: np.asarray([r[k] for r in runs]) for k in runs[0]}
-    raise TypeError(f"runs must be a DataFrame, a dict of columns or a list of dicts, got {type(runs).__name__}")
+def read_runs(runs):
+    "A pandas `DataFrame` of runs from a DataFrame, a CSV path, a list of row dicts or a dict of columns."
+    import pandas as pd
+    if isinstance(runs, (str, Path)):
+        p = Path(runs)
+        if not p.exists(): raise FileNotFoundError(f"runs: no file {p}")
+        df = pd.read_csv(p)
+    elif isinstance(runs, pd.DataFrame): df = runs.copy()
+    elif isinstance(runs, dict) or (isinstance(runs, (list, tuple)) and runs and all(isinstance(r, dict) for r in runs)): df = pd.DataFrame(runs)
+    else: raise TypeError(f"runs must be a DataFrame, a CSV path, a list of dicts or a dict of columns, got {type(runs).__name__}")
+    if 'loss' not in df and 'val_loss' in df: df['loss'] = df['val_loss']
+    need = [c for c in ('N', 'loss') if c not in df] + ([] if ('C' in df or 'D' in df) else ['C or D'])
+    if need: raise ValueError(f"runs need columns {need}; got {list(df.columns)}")
+    if 'C' not in df: df['C'] = 6. * df['N'].astype(float) * df['D'].astype(float)
+    bad = ~np.isfinite(df[['N', 'C', 'loss']].astype(float).to_numpy()).all(1) | (df[['N', 'C', 'loss']].astype(float).to_numpy() <= 0).any(1)
+    if bad.any(): raise ValueError(f"runs have non-positive or non-finite N, C or loss in rows {np.flatnonzero(bad).tolist()}")
+    return df
 
 def isoflop_frontier(runs, *, decimals:int=2, window:int=2) -> dict:
     "Per compute budget: `C`, the optimal `N` and the optimal `loss` (arrays), from any table of runs."
-    col = _columns(runs)
-    for need in ('N', 'loss'):
-        if need not in col: raise ValueError(f"runs need a column {need!r}; got {sorted(col)}")
-    if 'C' in col: C = col['C'].astype(float)
-    elif 'D' in col: C = 6. * col['N'].astype(float) * col['D'].astype(float)
-    else: raise ValueError(f"runs need a column 'C' (FLOPs) or 'D' (tokens); got {sorted(col)}")
-    N, L = col['N'].astype(float), col['loss'].astype(float)
+    df = read_runs(runs)
+    C, N, L = (df[c].to_numpy(dtype=float) for c in ('C', 'N', 'loss'))
     key = np.round(np.log10(C), decimals)
     out = dict(C=[], N=[], loss=[])
     for k in np.unique(key):

@@ -13,12 +13,12 @@ from ..core import Scale, check_range, check_choice, save_result, load_result, s
 from .model import Prism, PrismConfig, POS_KINDS
 from .order import make_order
 from .train import TrainConfig, train
-from .loss import fit_power_law, power_law, isoflop_frontier, compute_multiplier
+from .loss import read_runs, fit_power_law, power_law, isoflop_frontier, compute_multiplier
 from .text import austen_splits, unigram_nll
 
 # %% auto #0
 __all__ = ['non_embedding_params', 'steps_for_budget', 'isoflop_settings', 'method_val_loss', 'run_name', 'train_run',
-           'isoflop_sweep', 'read_runs', 'scaling_fits', 'plot_prism_fig_5_4', 'fig_5_4']
+           'isoflop_sweep', 'scaling_fits', 'plot_prism_fig_5_4', 'fig_5_4']
 
 # %% ../../nbs/38_prism.scaling.ipynb #9cb1c978
 def non_embedding_params(model:Prism) -> int:
@@ -93,24 +93,6 @@ def isoflop_sweep(scale:Scale, out, *, overrides:dict|None=None) -> list:
             for m, s, C in progress(jobs, desc='isoflop sweep')]
 
 # %% ../../nbs/38_prism.scaling.ipynb #72b8ca7f
-def read_runs(runs):
-    "A pandas `DataFrame` of runs from a DataFrame, a CSV path, a list of row dicts or a dict of columns."
-    import pandas as pd
-    if isinstance(runs, (str, Path)):
-        p = Path(runs)
-        if not p.exists(): raise FileNotFoundError(f"runs: no file {p}")
-        df = pd.read_csv(p)
-    elif isinstance(runs, pd.DataFrame): df = runs.copy()
-    elif isinstance(runs, dict) or (isinstance(runs, (list, tuple)) and runs and all(isinstance(r, dict) for r in runs)): df = pd.DataFrame(runs)
-    else: raise TypeError(f"runs must be a DataFrame, a CSV path, a list of dicts or a dict of columns, got {type(runs).__name__}")
-    if 'loss' not in df and 'val_loss' in df: df['loss'] = df['val_loss']
-    need = [c for c in ('N', 'loss') if c not in df] + ([] if ('C' in df or 'D' in df) else ['C or D'])
-    if need: raise ValueError(f"runs need columns {need}; got {list(df.columns)}")
-    if 'C' not in df: df['C'] = 6. * df['N'].astype(float) * df['D'].astype(float)
-    bad = ~np.isfinite(df[['N', 'C', 'loss']].astype(float).to_numpy()).all(1) | (df[['N', 'C', 'loss']].astype(float).to_numpy() <= 0).any(1)
-    if bad.any(): raise ValueError(f"runs have non-positive or non-finite N, C or loss in rows {np.flatnonzero(bad).tolist()}")
-    return df
-
 def _nan_none(v): return None if v is None or not np.isfinite(v) else float(v)
 
 def scaling_fits(runs, *, reference:str|None='AR', at_loss:float|None=None, decimals:int=2, window:int=2) -> dict:
