@@ -240,10 +240,12 @@ class InternetExplorer:
         return losses
 
     def _rebuild_gp(self, E):
-        "The GP as it was before a checkpoint: a fit with the saved hyperparameters, then the same updates."
+        """The GP as it was before a checkpoint: a fit with the saved hyperparameters, then the same updates, each followed
+        by the same prediction as in the original run (it fills the reused variance terms exactly as they were)."""
         a, l, s2 = self.gp_theta; idx, r, segs = np.asarray(self.obs_idx), np.asarray(self.obs_r), self.gp_segs
         gp = ConceptGPR(amplitude=a, length_scale=l, noise=s2, optimize=False).fit(E[idx[:segs[0]]], r[:segs[0]])
-        for s, e in zip(segs, segs[1:]): gp.update(E[idx[s:e]], r[s:e])
+        gp.predict(E, return_std=True)
+        for s, e in zip(segs, segs[1:]): gp.update(E[idx[s:e]], r[s:e]).predict(E, return_std=True)
         return gp
 
     def update_distribution(self):

@@ -163,7 +163,7 @@ class ConceptGPR(RegressorMixin, BaseEstimator):
         mu = K64 @ self.alpha_
         if not return_std: return mu, None
         # q = |L^{-1} k_*|^2 summed segment by segment (the fit's rows, then each update's), always in the same order, so a
-        # cold call and one that starts from the previous call's q0 (rows :r0) give identical numbers
+        # cold call and one that starts from the previous call's q0 (rows :r0) differ only by the rounding of the products
         segs = [(a, b) for a, b in zip(self._segs, self._segs[1:]) if a >= r0]
         if vd == torch.float64:      # the fit's rows: one BLAS dtrsm with the fit's factor; update rows: products with their rows of L^{-1}
             n0, terms = self._segs[1], []
