@@ -64,3 +64,28 @@ def test_wordnet_synsets_reads_every_data_file_and_rejects_others():
     adj = next(wordnet_synsets('adj'))
     assert adj[1] and all(len(p) == 3 for p in adj[2])
     with pytest.raises(ValueError, match="pos='nouns'"): next(wordnet_synsets('nouns'))
+
+def test_sample_vocabulary_is_a_seeded_stratified_subset(vocab):
+    from genrich.explorer.concepts import sample_vocabulary
+    strata = [('clothing.n.01', 'footwear.n.01', 'footwear.n.02', 'bag.n.01'), 'animal.n.01', 'dog.n.01']   # dog.n.01 lies inside animal.n.01
+    q = sample_vocabulary(vocab, 0.15, seed=0, strata=strata)
+    assert len(q) == round(0.15*len(vocab)) == 21_952
+    assert np.array_equal(q, np.unique(q)) and q.min() >= 0 and q.max() < len(vocab)          # sorted positions of the full vocabulary
+    assert np.array_equal(q, sample_vocabulary(vocab, 0.15, seed=0, strata=strata))
+    other = sample_vocabulary(vocab, 0.15, seed=1, strata=strata)
+    assert 0.05 < len(np.intersect1d(q, other))/len(q) < 0.3                                  # independent draws overlap ~15%
+    sub = vocab.subset(q); assert sub.texts()[:3] == [vocab[i] for i in q[:3]]
+    for g in strata:                       # the share of every stratum in the sample matches the full vocabulary (within one concept)
+        m = np.zeros(len(vocab), bool)
+        for r in ((g,) if isinstance(g, str) else g): m[subtree(vocab, r)] = True
+        assert abs(m[q].sum() - len(q)*m.sum()/len(vocab)) <= 1, (g, m[q].sum(), len(q)*m.sum()/len(vocab))
+    plain = sample_vocabulary(vocab, 0.01, seed=0)                                             # no strata: a plain random sample
+    assert len(plain) == 1463 and not np.array_equal(plain, sample_vocabulary(vocab, 0.01, seed=2))
+
+def test_sample_vocabulary_bad_input(vocab):
+    from genrich.explorer.concepts import sample_vocabulary
+    for bad in (0, -0.1, 1.01):
+        with pytest.raises(ValueError, match=rf'fraction={bad}'): sample_vocabulary(vocab, bad)
+    with pytest.raises(ValueError, match='fraction=1e-09 keeps no concept'): sample_vocabulary(vocab, 1e-9)
+    with pytest.raises(TypeError, match='fraction must be a number'): sample_vocabulary(vocab, '0.1')
+    with pytest.raises(ValueError, match='not a WordNet noun synset'): sample_vocabulary(vocab, 0.1, strata=['doggo.n.01'])

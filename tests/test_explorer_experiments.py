@@ -34,5 +34,39 @@ def test_agent_claims_follow_the_numbers():
     assert flat[0][2] == 'no (within noise)'
 
 def test_prepare_caches_bad_threads():
+    from genrich.core import Scale
     from genrich.explorer.experiments import prepare_caches
-    with pytest.raises(ValueError, match='threads'): prepare_caches(threads=0)
+    with pytest.raises(ValueError, match='threads'): prepare_caches(Scale('quick'), threads=0)
+
+def test_quick_vocabulary_is_a_stratified_sample(tmp_path, monkeypatch):
+    "Quick scale searches one seeded sample of WordNet, stratified by both targets' categories; only the sample is embedded."
+    from genrich.core import Scale
+    from genrich.explorer.concepts import load_wordnet, sample_vocabulary, subtree, embed_texts, MINILM_DIM
+    from genrich.explorer.experiments import wordnet_concepts, agent_vocabulary, FASHION_CATEGORIES, WEB_CATEGORY_ROOTS, QUICK_VOCAB_FRACTION
+    assert agent_vocabulary(Scale('full'))['fraction'] is None
+    voc = agent_vocabulary(Scale('quick')); assert voc['fraction'] == QUICK_VOCAB_FRACTION
+    vocab = load_wordnet(); q = sample_vocabulary(vocab, voc['fraction'], seed=voc['seed'], strata=voc['strata'])
+    for roots in (FASHION_CATEGORIES, WEB_CATEGORY_ROOTS['animals']):     # each target's category keeps its share (within one concept)
+        m = np.zeros(len(vocab), bool)
+        for r in roots: m[subtree(vocab, r)] = True
+        assert abs(m[q].sum() - len(q)*m.mean()) <= 1
+    monkeypatch.setenv('GENRICH_CACHE', str(tmp_path))
+    small = dict(voc, fraction=0.002)                                     # 293 concepts: seconds to embed
+    texts, emb, mask = wordnet_concepts(FASHION_CATEGORIES, **small)
+    idx = sample_vocabulary(vocab, 0.002, seed=0, strata=voc['strata'])
+    assert texts == [vocab.lemmas[i] for i in idx] and len(texts) == 293
+    full_mask = np.zeros(len(vocab), bool)
+    for r in FASHION_CATEGORIES: full_mask[subtree(vocab, r)] = True
+    assert np.array_equal(mask, full_mask[idx]) and mask.sum() >= 1
+    assert emb.shape == (293, MINILM_DIM)
+    np.testing.assert_allclose(emb, embed_texts(vocab.subset(idx).texts()), atol=1e-5)      # the sample's own texts, embedded directly
+    assert [f.name for f in (tmp_path/'embeddings').glob('*.npy')] and all(np.load(f).shape == (293, MINILM_DIM) for f in (tmp_path/'embeddings').glob('*.npy'))
+    t2, e2, m2 = wordnet_concepts(FASHION_CATEGORIES, **small)
+    assert t2 == texts and np.array_equal(e2, emb) and np.array_equal(m2, mask)             # same seed: same sample, read from the cache
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match=rf'fraction={bad}'): wordnet_concepts(FASHION_CATEGORIES, fraction=bad)
+
+def test_prepare_caches_bad_scale():
+    from genrich.explorer.experiments import prepare_caches
+    with pytest.raises(ValueError, match="'tiny'"): prepare_caches('tiny')
+    with pytest.raises(TypeError, match='scale must be'): prepare_caches(3)

@@ -14,8 +14,8 @@ from ..core import DataSource, find_data, save_array, check_range, progress, cac
 # %% auto #0
 __all__ = ['WORDNET', 'WORDNET_FILES', 'N_WORDNET_CONCEPTS', 'PETS_CATEGORY_NAMES', 'MINILM_DIM', 'wordnet_dir',
            'wordnet_synsets', 'parse_wordnet_nouns', 'parse_sense_numbers', 'concept_text', 'Vocabulary',
-           'load_wordnet', 'subtree', 'pets_categories', 'minilm_path', 'load_text_encoder', 'embed_texts',
-           'embedding_cache_key', 'embed_vocabulary']
+           'load_wordnet', 'subtree', 'pets_categories', 'sample_vocabulary', 'minilm_path', 'load_text_encoder',
+           'embed_texts', 'embedding_cache_key', 'embed_vocabulary']
 
 # %% ../../nbs/40_explorer.concepts.ipynb #e8893cfc
 WORDNET = DataSource(name='WordNet 3.0 noun database', relpath='wordnet', system_dirs=('/usr/share',),
@@ -160,6 +160,22 @@ def pets_categories(vocab:Vocabulary) -> np.ndarray:
     return cat
 
 PETS_CATEGORY_NAMES = ('other', 'cats', 'dogs', 'other felines', 'other canines')
+
+# %% ../../nbs/40_explorer.concepts.ipynb #a7c1e2d1
+def sample_vocabulary(vocab:Vocabulary, fraction:float, *, seed:int=0, strata=()) -> np.ndarray:
+    "Sorted positions of a seeded random `fraction` of `vocab`, stratified by the subtrees `strata` (each a root name or a tuple of them)."
+    check_range('fraction', fraction, 0, 1, lo_open=True); check_range('seed', seed, 0, integer=True)
+    if isinstance(strata, (str, int, np.integer)): strata = (strata,)
+    n = int(round(fraction*len(vocab)))
+    if n < 1: raise ValueError(f"fraction={fraction!r} keeps no concept of the {len(vocab):,}; give at least 1/{len(vocab)}")
+    cell = np.zeros(len(vocab), np.int64)                 # bit j set: under one of the roots of strata[j]
+    for j, g in enumerate(strata):
+        for r in ((g,) if isinstance(g, (str, int, np.integer)) else tuple(g)): cell[subtree(vocab, r)] |= 1 << j
+    cells, sizes = np.unique(cell, return_counts=True)
+    quota = n*sizes/len(vocab); take = np.floor(quota).astype(np.int64)
+    take[np.argsort(take - quota, kind='stable')[:n - take.sum()]] += 1      # largest remainders first
+    rng = np.random.default_rng(seed)
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(cell == c), k, replace=False) for c, k in zip(cells, take)]))
 
 # %% ../../nbs/40_explorer.concepts.ipynb #4c2fe6f1
 MINILM_DIM = 384

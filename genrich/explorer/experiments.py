@@ -5,7 +5,7 @@
 # %% ../../nbs/49_explorer.experiments.ipynb #f08ce544
 from __future__ import annotations
 import numpy as np
-from ..core import Scale, save_result, load_result, save_fig, timer, seed_everything, progress
+from ..core import Scale, SCALES, save_result, load_result, save_fig, timer, seed_everything, progress
 from .concepts import load_wordnet, pets_categories, PETS_CATEGORY_NAMES, embed_texts, N_WORDNET_CONCEPTS
 from .reward_model import ConceptGPR, exploration_scores
 from .sampling import fig23_record, concept_distribution, sample_concepts
@@ -14,16 +14,16 @@ import hashlib, json
 from dataclasses import replace, asdict
 from pathlib import Path
 from ..core import cache_dir, check_choice
-from .concepts import subtree, embed_vocabulary
+from .concepts import subtree, embed_vocabulary, sample_vocabulary
 from .moco import MoCo, train_ssl
 from .agent import InternetExplorer, AgentConfig, evaluate_features, decode_png, to_image_array
 from ..core import check_range
 
 # %% auto #0
-__all__ = ['FASHION_CATEGORIES', 'WEB_CATEGORY_ROOTS', 'sampling_record', 'plot_explorer_fig23', 'discovery_record',
-           'plot_explorer_discovery', 'wordnet_concepts', 'fashion_target', 'web_category_target', 'run_agents',
-           'plot_explorer_curves', 'plot_explorer_fig25', 'plot_explorer_fig24', 'plot_explorer_ablation',
-           'explorer_widget', 'agent_record', 'prepare_caches', 'reproduce']
+__all__ = ['FASHION_CATEGORIES', 'WEB_CATEGORY_ROOTS', 'QUICK_VOCAB_FRACTION', 'sampling_record', 'plot_explorer_fig23',
+           'discovery_record', 'plot_explorer_discovery', 'wordnet_concepts', 'agent_vocabulary', 'fashion_target',
+           'web_category_target', 'run_agents', 'plot_explorer_curves', 'plot_explorer_fig25', 'plot_explorer_fig24',
+           'plot_explorer_ablation', 'explorer_widget', 'agent_record', 'prepare_caches', 'reproduce']
 
 # %% ../../nbs/49_explorer.experiments.ipynb #3efb8153
 def sampling_record(seed:int=0) -> dict:
@@ -53,7 +53,7 @@ def discovery_record(n_other:int=3000, iters:int=8, m:int=32, noise:float=0.1, s
     "Simulate GP-guided vs random concept search with an oracle reward on real WordNet embeddings (Fig. 2.5 analog)."
     rng = np.random.default_rng(seed); vocab = load_wordnet(); cat = pets_categories(vocab)
     idx = np.concatenate([np.flatnonzero(cat > 0), rng.choice(np.flatnonzero(cat == 0), n_other, replace=False)])
-    sub = vocab.subset(idx); cats = cat[idx]; E = embed_texts(sub.texts())
+    sub = vocab.subset(idx); cats = cat[idx]; E = embed_vocabulary(sub, block=len(sub))   # one block: embed_texts(sub.texts()), cached
     relevant = (cats == 1) | (cats == 2)
     out = {}
     for mode in ('random', 'gpr'):
@@ -93,13 +93,21 @@ def plot_explorer_discovery(rec:dict):
 # %% ../../nbs/49_explorer.experiments.ipynb #c01734d0
 FASHION_CATEGORIES = ('clothing.n.01', 'footwear.n.01', 'footwear.n.02', 'bag.n.01')   # Fig. 2.5 analog: clothing, shoes, bags
 WEB_CATEGORY_ROOTS = {'animals': ('animal.n.01',)}
+QUICK_VOCAB_FRACTION = 0.15    # share of WordNet the quick-scale agent searches (21,952 of 146,347 concepts; see above)
 
-def wordnet_concepts(roots=()) -> tuple:
-    "(query texts, MiniLM embeddings (cached), bool mask of the concepts under `roots`) for the 146,347 WordNet concepts."
-    vocab = load_wordnet(); emb = embed_vocabulary(vocab)
-    mask = np.zeros(len(vocab), bool)
+def wordnet_concepts(roots=(), fraction:float|None=None, seed:int=0, strata=None) -> tuple:
+    "(query texts, MiniLM embeddings (cached), bool mask of the concepts under `roots`): all 146,347 WordNet concepts, or a seeded `fraction` of them stratified by `strata` (default: `roots`)."
+    vocab = load_wordnet(); mask = np.zeros(len(vocab), bool)
     for r in roots: mask[subtree(vocab, r)] = True
-    return list(vocab.lemmas), emb, mask
+    if fraction is None: return list(vocab.lemmas), embed_vocabulary(vocab), mask
+    idx = sample_vocabulary(vocab, fraction, seed=seed, strata=[tuple(roots)] if strata is None else strata)
+    sub = vocab.subset(idx)                               # only the sample is embedded (and cached under its own key)
+    return list(sub.lemmas), embed_vocabulary(sub), mask[idx]
+
+def agent_vocabulary(scale:Scale, web_category:str='animals') -> dict:
+    "`wordnet_concepts` settings of the agent runs: all of WordNet at full scale; at quick scale one seeded sample, stratified by both targets' categories."
+    return dict(fraction=scale.pick(QUICK_VOCAB_FRACTION, None), seed=0,
+                strata=[list(FASHION_CATEGORIES), list(WEB_CATEGORY_ROOTS.get(web_category, ()))])
 
 def fashion_target(n_target:int, n_test:int, seed:int=0) -> dict:
     "Fashion-MNIST as an Internet Explorer target: uint8 (N, 1, 28, 28) images, eval split and class names."
@@ -137,7 +145,8 @@ def run_agents(name:str, engine, data:dict, concepts:tuple, *, cfg:AgentConfig, 
     import torch
     from genrich.explorer.concepts import embed_texts
     queries, emb, mask = concepts; target = data['target']; model_kw = model_kw or {}
-    key = hashlib.sha256(json.dumps([name, asdict(cfg), iterations, pretrain_epochs, model_kw, seed, len(target), int(mask.sum()), 'relevant+rest'], default=str).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([name, asdict(cfg), iterations, pretrain_epochs, model_kw, seed, len(target), int(mask.sum()), 'relevant+rest',
+                                 len(queries), hashlib.sha256('\n'.join(queries).encode()).hexdigest()[:12]], default=str).encode()).hexdigest()[:12]
     ckdir = Path(ckdir or cache_dir()/'internet_explorer'/'runs')/f'{name}-{key}'
     torch.manual_seed(seed); model = MoCo(in_channels=target.shape[1], **model_kw)
     pre = train_ssl(model, target, epochs=pretrain_epochs, batch_size=cfg.batch_size, optimizer=cfg.optimizer, lr=cfg.lr, seed=seed,
@@ -322,7 +331,8 @@ def _agent_claims(agent:dict) -> list:
 def agent_record(scale:Scale, *, seed:int=0, web_category:str='animals') -> tuple:
     "Run the agent experiments on Fashion-MNIST and a held-out offline-web category; returns (numbers, settings)."
     from genrich.explorer.web import offline_web
-    st = dict(iterations=scale.pick(5, 20), pretrain_epochs=scale.pick(5, 20), n_target=scale.pick(1000, 5000), n_test=scale.pick(1000, 2000),
+    voc = agent_vocabulary(scale, web_category)
+    st = dict(vocab=voc, iterations=scale.pick(5, 20), pretrain_epochs=scale.pick(5, 20), n_target=scale.pick(1000, 5000), n_test=scale.pick(1000, 2000),
               web_category=web_category, web_size=32,
               cfg=dict(queries=scale.pick(16, 64), results=scale.pick(20, 50), min_results=10, k=15, epochs=scale.pick(1, 3), pcr=2.0,
                        batch_size=128, optimizer='adamw', lr=1e-3, eval_k=20),
@@ -330,29 +340,39 @@ def agent_record(scale:Scale, *, seed:int=0, web_category:str='animals') -> tupl
     cfg = AgentConfig(**st['cfg']); out = {}
     kw = dict(cfg=cfg, iterations=st['iterations'], pretrain_epochs=st['pretrain_epochs'], model_kw=st['model'], seed=seed)
     out['Fashion-MNIST'] = run_agents('fashion-mnist', offline_web(), fashion_target(st['n_target'], st['n_test'], seed),
-                                      wordnet_concepts(FASHION_CATEGORIES), modes=('random', 'ours', 'labels', 'ours++'), **kw)
+                                      wordnet_concepts(FASHION_CATEGORIES, **voc), modes=('random', 'ours', 'labels', 'ours++'), **kw)
     out[f'offline web: {web_category}'] = run_agents(f'web-{web_category}', offline_web(exclude_categories=[web_category]),
                                                       web_category_target(web_category, st['web_size'], seed),
-                                                      wordnet_concepts(WEB_CATEGORY_ROOTS.get(web_category, ())), modes=('random', 'ours', 'ours++'), ablation=(), **kw)
+                                                      wordnet_concepts(WEB_CATEGORY_ROOTS.get(web_category, ()), **voc), modes=('random', 'ours', 'ours++'), ablation=(), **kw)
     return out, st
 
-def prepare_caches(threads:int|None=None) -> dict:
-    "Fill the one-time caches (offline-web render, its caption embeddings, WordNet vocabulary embeddings) with up to 2 CPUs; seconds per stage."
+def prepare_caches(scale:Scale, threads:int|None=None, web_category:str='animals') -> dict:
+    "Fill the one-time caches `reproduce` needs at `scale` (offline-web render, its caption embeddings, the agent vocabulary's embeddings) with up to 2 CPUs; seconds per stage."
     import os, torch
     from genrich.explorer.web import offline_web
+    if isinstance(scale, str): scale = Scale(scale)
+    if not isinstance(scale, Scale): raise TypeError(f"scale must be a Scale or one of {SCALES}, got {scale!r}")
     n = threads if threads is not None else min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1))
     check_range('threads', n, 1, integer=True)
-    old = torch.get_num_threads(); torch.set_num_threads(n); t = {}
+    old = torch.get_num_threads(); torch.set_num_threads(n)
     try:
         with timer() as a: offline_web()                        # renders in `n` processes, then embeds the captions
-        with timer() as b: embed_vocabulary(load_wordnet())
+        with timer() as b: q = wordnet_concepts((), **agent_vocabulary(scale, web_category))[0]   # the quick sample or all 146,347
     finally: torch.set_num_threads(old)
-    return {'offline web (render + captions)': a['s'], 'WordNet vocabulary embeddings': b['s']}
+    return {'offline web (render + captions)': a['s'], f'WordNet vocabulary embeddings ({len(q):,} concepts)': b['s']}
+
+def _vocab_sentence(A:dict, voc:dict) -> str:
+    "The REPORT sentence saying which WordNet concepts the agent searched (all, or the quick sample and its category shares)."
+    t0 = next(iter(A.values())); n = t0['n_concepts']
+    if voc.get('fraction') is None: return f"the agent searches all {n:,} WordNet noun concepts."
+    shares = '; '.join(f"{k}: {t['n_relevant']:,} relevant concepts, {t['n_relevant']/t['n_concepts']:.2%}" for k, t in A.items())
+    return (f"at this scale the agent searches a seeded random {voc['fraction']:.0%} sample of WordNet, {n:,} of its {N_WORDNET_CONCEPTS:,} "
+            f"noun concepts, stratified so that each target's category keeps its share of the full vocabulary ({shares}); only the sample is embedded.")
 
 def reproduce(scale:Scale, out) -> str:
     "Run the chapter-2 experiments at `scale`; write results/internet_explorer*.json and figures; return the REPORT section."
     import torch
-    prep = prepare_caches()                                       # a fresh machine pays these once (minutes); later runs read the cache
+    prep = prepare_caches(scale)                                  # a fresh machine pays these once (minutes); later runs read the cache
     torch.set_num_threads(1); seed_everything(0)
     st = dict(n_other=scale.pick(3000, 20_000), iters=scale.pick(8, 15), m=scale.pick(32, 64), lemma_trials=scale.pick(400, 2000),
               lemma_sizes=[1, 2, 5, 10, 20, 50, 100], lemma_n=20_000, lemma_c=2)
@@ -379,7 +399,8 @@ def reproduce(scale:Scale, out) -> str:
              f"Scale `{scale.name}`. Foundations (vocabulary, GP, sampling, Lemma 2.1.1; {tm['s']/60:.1f} min) and the agent (Algorithm 1 with "
              f"MoCo-v3 on a small ResNet, the caption-indexed offline web of openclipart + emoji as the search engine; {ta['s']/60:.1f} min). "
              f"Agent settings: {ast['iterations']} iterations of {ast['cfg']['queries']} queries x {ast['cfg']['results']} results, "
-             f"{ast['cfg']['epochs']} MoCo epoch(s) per iteration, PCR {ast['cfg']['pcr']:g}, one seed; ours++ puts a WordNet appearance adjective "
+             f"{ast['cfg']['epochs']} MoCo epoch(s) per iteration, PCR {ast['cfg']['pcr']:g}, one seed; "
+             + _vocab_sentence(A, ast['vocab']) + " ours++ puts a WordNet appearance adjective "
              f"before every query (Algorithm 1 line 7; the offline stand-in for GPT-J descriptors), e.g. "
              + ', '.join(f"'{q}'" for q, _ in next(iter(A.values()))['runs'].get('ours++', {}).get('top_queries', [[]])[-1][:3]) + "; "
              f"mean seconds per iteration by stage: " + ', '.join(f'{k} {v:.1f}' for k, v in stages.items()) + ". "
