@@ -78,3 +78,18 @@ def test_lars_trains():
     x = blobs(seed=2); m = small(); h = train_ssl(m, x, epochs=3, batch_size=24, optimizer='lars', lr=0.5)
     assert np.isfinite(h).all()
     with pytest.raises(ValueError, match='name'): train_ssl(m, x, epochs=1, optimizer='sgd')
+
+def test_seeded_pretraining_repeats_exactly_in_a_fresh_process(tmp_path):
+    "The same seed gives the same MoCo-v3 weights and losses in another process (the agent's pretraining, App. A.3.5)."
+    import subprocess, sys
+    from genrich.core import repo_root
+    code = ("import sys, torch, numpy as np; torch.set_num_threads(1)\n"
+            "from genrich.explorer.moco import MoCo, train_ssl\n"
+            "x = (np.random.default_rng(0).random((40, 1, 16, 16))*255).astype(np.uint8)\n"
+            "torch.manual_seed(0); m = MoCo(in_channels=1, widths=(8, 16), blocks=(1, 1), proj_hidden=16, dim=8, pred_hidden=16)\n"
+            "h = train_ssl(m, x, epochs=2, batch_size=16, optimizer='adamw', lr=1e-3, seed=3)\n"
+            "torch.save(dict(h=h, sd=m.state_dict()), sys.argv[1])\n")
+    env = {'PYTHONPATH': str(repo_root()), 'GENRICH_PROGRESS': '0', 'OMP_NUM_THREADS': '1', 'PATH': '/usr/bin:/bin'}
+    for name in ('a', 'b'): subprocess.run([sys.executable, '-c', code, str(tmp_path/name)], check=True, env=env)
+    a, b = torch.load(tmp_path/'a'), torch.load(tmp_path/'b')
+    assert a['h'] == b['h'] and all(torch.equal(a['sd'][k], b['sd'][k]) for k in a['sd'])
