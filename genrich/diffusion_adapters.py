@@ -13,7 +13,7 @@ from .diffusion_classifier import DiffusionClassifier
 
 # %% auto #0
 __all__ = ['DTYPES', 'SD_FOLDER', 'DIT_FOLDER', 'check_dtype', 'MissingWeightsError', 'check_weights_folder',
-           'ClassConditionalUNet', 'subpixel_weights', 'subpixel_upsample_conv', 'unet_eps_shared',
+           'ClassConditionalUNet', 'subpixel_weights', 'subpixel_upsample_conv', 'unet_eps_shared', 'screened_predict',
            'center_crop_resize', 'StableDiffusion', 'tiny_clip_tokenizer', 'tiny_stable_diffusion',
            'learned_sigma_error', 'DiT', 'tiny_dit']
 
@@ -170,6 +170,24 @@ def unet_eps_shared(unet, xt, t, index, cond) -> torch.Tensor:
     for b in u.up_blocks:
         n = len(b.resnets); h = _up_block(b, h, res[-n:], emb); res = res[:-n]
     return u.conv_out(u.conv_act(u.conv_norm_out(h)))
+
+# %% ../nbs/21_diffusion_adapters.ipynb #9e160050
+def screened_predict(fast:DiffusionClassifier, exact:DiffusionClassifier, x, conds, *, margin:float=0.02) -> np.ndarray:
+    "`exact`'s exhaustive predictions at about `fast`'s cost: score every class with `fast` (e.g. a bfloat16 adapter), rescore with `exact` only the images whose runner-up lies within `margin` (relative error difference) of the best, on those classes (`fast.n_evals_` / `exact.n_evals_` then count each one's ε-evaluations)."
+    for name, clf in (('fast', fast), ('exact', exact)):
+        if not isinstance(clf, DiffusionClassifier): raise TypeError(f"{name} must be a DiffusionClassifier, got {type(clf).__name__}")
+        if clf.keep is not None: raise ValueError(f"{name} has keep={clf.keep!r}; screened_predict needs exhaustive classifiers (keep=None)")
+    same = ('trials', 'seed', 'timesteps', 'loss', 'paired', 'crop', 'cfg_weight', 'eps_sampling', 'eps_range')
+    diff = [k for k in same if not np.array_equal(np.asarray(getattr(fast, k)), np.asarray(getattr(exact, k)))]
+    if diff: raise ValueError(f"fast and exact must draw the same S and score alike; they differ in {', '.join(diff)}")
+    margin = check_range('margin', margin, 0, 1, hi_open=True)
+    err = fast.class_errors(x, conds)
+    best = err.min(1, keepdims=True)
+    cand = err <= best*(1 + margin)/(1 - margin)           # every class whose exact error could still be the lowest
+    pred, amb = err.argmin(1), cand.sum(1) > 1
+    exact.n_evals_ = 0
+    if amb.any(): pred[amb] = np.nanargmin(exact.class_errors(torch.as_tensor(x)[torch.from_numpy(amb)], conds, candidates=cand[amb]), 1)
+    return pred
 
 # %% ../nbs/21_diffusion_adapters.ipynb #68561c4f
 def center_crop_resize(img, size:int) -> np.ndarray:

@@ -134,3 +134,22 @@ def test_adapter_dtype_errors(tmp_path, bad, exc):
     with pytest.raises(exc, match=r'dtype=.*is not allowed; use None or one of torch.float32, torch.bfloat16'):
         ClassConditionalUNet.from_folder(tmp_path, dtype=bad)
     assert ClassConditionalUNet.from_folder(tmp_path, dtype='float16').dtype == torch.float16
+
+def test_screened_predict_recovers_fp32_predictions_on_near_ties():
+    "bf16 flips near-tied predictions; screened_predict (bf16 screen + fp32 rescoring of near ties, same S) gives the fp32 ones."
+    import copy
+    from genrich.ddpm import load_ddpm
+    from genrich.data import load_fashion_mnist, images_to_tensor
+    from genrich.diffusion_adapters import screened_predict
+    unet, sched, _ = load_ddpm()
+    ad32, ad16 = ClassConditionalUNet(unet, sched), ClassConditionalUNet(copy.deepcopy(unet), sched, dtype='bfloat16')
+    xte, _ = load_fashion_mnist('test'); x = images_to_tensor(xte[[4, 6, 7, 10]])   # fp32 top-2 gaps 0.003-0.8 %
+    c32, c16 = ad32.classifier(trials=(30,)), ad16.classifier(trials=(30,))
+    p32, p16 = c32.predict(x, ad32.conds()), c16.predict(x, ad16.conds())
+    assert (p16 != p32).any()
+    np.testing.assert_array_equal(screened_predict(c16, c32, x, ad32.conds()), p32)
+    assert 0 < c32.n_evals_ < 4*30*10 == c16.n_evals_
+    with pytest.raises(ValueError, match='exhaustive'): screened_predict(ad16.classifier(keep=(5, 1), trials=(10, 30)), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='differ in seed'): screened_predict(ad16.classifier(trials=(30,), seed=1), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='margin'): screened_predict(c16, c32, x, ad32.conds(), margin=-0.1)
+    with pytest.raises(TypeError, match='exact must be a DiffusionClassifier'): screened_predict(c16, ad32, x, ad32.conds())
