@@ -17,7 +17,7 @@ interleaved rounds against the plain fp32 forward (ratio = plain CPU time / vari
 of the rounds) with the max |eps - eps_fp32| / max |eps_fp32|: fp32 / bf16 / fp16 weights,
 channels_last, autocast, oneDNN weight prepacking (torch.utils.mkldnn.MkldnnConv2d), TorchScript
 trace + freeze + optimize_for_inference, and `eps_shared`. Measured on a shared 2-core Sapphire
-Rapids, 1 thread, two runs: only bf16 pays (1.34-1.57x per forward; 1.5-1.9x end to end), where
+Rapids, 1 thread, two runs: only bf16 pays (1.34-1.57x per forward; 1.4-1.9x end to end), where
 oneDNN runs the convolutions on AMX; prepacking and freezing give 0.94-1.00x in fp32 (the weights
 are tiny, a kernel reorder takes ~5 us), channels_last 0.96-0.99x in fp32 and 0.54-0.60x in bf16
 (GroupNorm on channels-last bf16 tensors takes ~10x its NCHW time), fp16 0.59-0.72x (no AMX-fp16 on
@@ -29,7 +29,10 @@ predictions equal the reference's with keep (5, 1) / trials (10, 40), but with t
 reached 3x; the exact fp32 path gives 0.9-1.25x across runs on this shared machine. The 'bf16 + fp32
 near-tie rescoring' row (`screened_predict`, exhaustive schedule) scores every class in bf16 and
 rescores in fp32 only images whose runner-up is within 2 % of the best: the fp32 predictions at
-1.28-1.33x per CPU second (bf16 alone: 1.5-1.7x, 2 of 16 predictions differ; 1 thread, 2 runs).
+1.07x and 1.28x per CPU second in two 1-thread runs (bf16 alone 1.52-1.67x with 2 of 16 predictions
+changed, fp32 0.87-1.14x, in the same runs): the fp32 rescoring of ~1/6 of the work costs about what
+bf16 saves. At --threads 2 this 2-core machine, shared with other jobs, gave no usable ratios (the
+reference's rate varied 68-858 evaluations/s).
 
 Run: python bench/bench_diffusion_classifier.py [--images 16] [--threads 1] [--repeat 1] [--profile] [--explore]
 """

@@ -58,7 +58,7 @@ def _load_scheduler(folder):
 class ClassConditionalUNet:
     "ε-model adapter for a diffusers `UNet2DModel` with a class embedding (`num_class_embeds`)."
     def __init__(self, unet, scheduler, *, num_classes:int|None=None, device=None,
-                 dtype=None):   # None/float32: exact; torch.bfloat16: 1.5-1.9x on AMX CPUs, class errors move ~0.5 % (near ties can flip)
+                 dtype=None):   # None/float32: exact; torch.bfloat16: 1.4-1.9x on AMX CPUs, class errors move ~0.5 % (near ties can flip)
         if getattr(unet.config, 'num_class_embeds', None) is None: raise ValueError("unet has no class embedding (num_class_embeds=None); it is not class-conditional")
         self.device, self.dtype = get_device(device), check_dtype(dtype)
         self.unet = _place(unet, self.device, self.dtype)
