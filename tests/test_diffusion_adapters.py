@@ -106,3 +106,50 @@ def test_subpixel_upsample_conv_matches_upsample2d():
         up = Upsample2D(4, use_conv=True, out_channels=6).eval(); x = torch.randn(2, 4, H, W, generator=g)
         with torch.no_grad():
             torch.testing.assert_close(subpixel_upsample_conv(x, *subpixel_weights(up.conv.weight, up.conv.bias)), up(x), rtol=1e-5, atol=1e-5)
+
+def test_bfloat16_unet_matches_fp32_on_fashion_mnist():
+    "dtype=bfloat16 (the CPU fast path): eps within 5 % of max |eps| of the fp32 forward, same predictions on real test images."
+    import copy
+    from genrich.ddpm import load_ddpm
+    from genrich.data import load_fashion_mnist, images_to_tensor
+    unet, sched, _ = load_ddpm()
+    ad32, ad16 = ClassConditionalUNet(unet, sched), ClassConditionalUNet(copy.deepcopy(unet), sched, dtype=torch.bfloat16)
+    assert ad16.dtype == torch.bfloat16 and next(ad16.unet.parameters()).dtype == torch.bfloat16
+    xte, _ = load_fashion_mnist('test'); x = images_to_tensor(xte[[0, 1, 2, 3, 5, 8]])   # no near-tied classes in fp32
+    ts, eps = torch.tensor([10, 250, 500, 750, 990, 100]), torch.randn(6, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    a = ad32.alphas_cumprod[ts].float().view(-1, 1, 1, 1); xt = a.sqrt()*x + (1 - a).sqrt()*eps
+    idx, cs = torch.arange(6).repeat_interleave(10), torch.arange(10).repeat(6)
+    with torch.inference_mode(): e32, e16 = ad32(xt[idx], ts[idx], cs), ad16.eps_shared(xt, ts, idx, cs).float()
+    assert (e16 - e32).abs().max() < 0.05*e32.abs().max()
+    assert (e16 - e32).abs().max() > 0                                  # it really ran in lower precision
+    kw = dict(keep=(5, 1), trials=(10, 40))
+    err32, err16 = ad32.classifier(**kw).class_errors(x, ad32.conds()), ad16.classifier(**kw).class_errors(x, ad16.conds())
+    np.testing.assert_array_equal(np.nanargmin(err16, 1), np.nanargmin(err32, 1))
+    ok = ~np.isnan(err32) & ~np.isnan(err16)
+    assert np.abs(err16[ok]/err32[ok] - 1).max() < 0.02
+
+@pytest.mark.parametrize('bad, exc', [(torch.int8, ValueError), ('bf16', ValueError), (16, TypeError)])
+def test_adapter_dtype_errors(tmp_path, bad, exc):
+    _unet_folder(tmp_path)
+    with pytest.raises(exc, match=r'dtype=.*is not allowed; use None or one of torch.float32, torch.bfloat16'):
+        ClassConditionalUNet.from_folder(tmp_path, dtype=bad)
+    assert ClassConditionalUNet.from_folder(tmp_path, dtype='float16').dtype == torch.float16
+
+def test_screened_predict_recovers_fp32_predictions_on_near_ties():
+    "bf16 flips near-tied predictions; screened_predict (bf16 screen + fp32 rescoring of near ties, same S) gives the fp32 ones."
+    import copy
+    from genrich.ddpm import load_ddpm
+    from genrich.data import load_fashion_mnist, images_to_tensor
+    from genrich.diffusion_adapters import screened_predict
+    unet, sched, _ = load_ddpm()
+    ad32, ad16 = ClassConditionalUNet(unet, sched), ClassConditionalUNet(copy.deepcopy(unet), sched, dtype='bfloat16')
+    xte, _ = load_fashion_mnist('test'); x = images_to_tensor(xte[[4, 6, 7, 10]])   # fp32 top-2 gaps 0.003-0.8 %
+    c32, c16 = ad32.classifier(trials=(30,)), ad16.classifier(trials=(30,))
+    p32, p16 = c32.predict(x, ad32.conds()), c16.predict(x, ad16.conds())
+    assert (p16 != p32).any()
+    np.testing.assert_array_equal(screened_predict(c16, c32, x, ad32.conds()), p32)
+    assert 0 < c32.n_evals_ < 4*30*10 == c16.n_evals_
+    with pytest.raises(ValueError, match='exhaustive'): screened_predict(ad16.classifier(keep=(5, 1), trials=(10, 30)), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='differ in seed'): screened_predict(ad16.classifier(trials=(30,), seed=1), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='margin'): screened_predict(c16, c32, x, ad32.conds(), margin=-0.1)
+    with pytest.raises(TypeError, match='exact must be a DiffusionClassifier'): screened_predict(c16, ad32, x, ad32.conds())
