@@ -135,13 +135,19 @@ def repair_svg(data:bytes) -> bytes:
         for k, v in ents.items(): data = data.replace(b'&' + k + b';', v)
     return _PCT_OPACITY.sub(lambda m: m.group(1) + f'{float(m.group(2))/100:g}'.encode(), data)
 
+def _reset_cairo():
+    "Reset cairo's static data (font and glyph caches); safe here because no cairo object outlives a render."
+    import gc, cairocffi
+    gc.collect(); cairocffi.cairo.cairo_debug_reset_static_data()
+
 def render_svg(svg, size:int=64):
     "An SVG (path or bytes) as a `size` x `size` RGB PIL image on white, aspect ratio kept."
     import cairosvg
     from PIL import Image
     check_range('size', size, 8, integer=True)
     data = svg if isinstance(svg, bytes) else Path(svg).read_bytes()
-    def draw(width):
+    def draw(width):       # cairo caches glyphs across renders, and text drawn later can come out slightly different (26 of
+        _reset_cairo()      # 11,114 images between two pool renders); resetting its static data makes every render start the same
         return Image.open(io.BytesIO(cairosvg.svg2png(bytestring=data, output_width=width))).convert('RGBA')
     try: im = draw(2*size)                      # render at 2x, then downsample: smoother edges
     except Exception:
@@ -166,7 +172,7 @@ def render_emoji(ch:str, size:int=64, *, font=None):
     return _on_white(im, size)
 
 # %% ../../nbs/46_explorer.web.ipynb #984d4201
-RENDER_VERSION = 2   # bump when rendering changes, so old caches are not mixed with new images
+RENDER_VERSION = 3   # bump when rendering changes (3: cairo reset before every SVG render), so old caches are not mixed with new images
 MANIFEST_COLS = ('id', 'image_path', 'caption', 'source', 'category', 'subcategory', 'also_in')
 
 def web_dir(size:int=64, cache=None) -> Path:
