@@ -177,3 +177,17 @@ def test_real_packages_render_a_handful(tmp_path):
         a = np.asarray(Image.open(p)); assert a.shape == (32, 32, 3) and (a < 250).any()      # something was drawn
     dog = np.asarray(render_emoji('\U0001F436', 32)).astype(int)
     assert np.abs(dog[..., 0] - dog[..., 2]).max() > 60                                     # in colour
+
+def test_pool_render_repeats_exactly(tmp_path):
+    "Two 2-worker renders of the same text-bearing openclipart files give byte-identical PNGs (cairo is reset before each SVG)."
+    texty = [it for it in openclipart_items() if it.category in ('education', 'computer', 'signs_and_symbols')
+             and b'<text' in Path(it.origin).read_bytes()][:120]
+    assert len(texty) >= 60
+    import multiprocessing as mp
+    import genrich.explorer.web as W
+    outs = []
+    for chunk in (7, 3):                 # other chunkings: each worker renders the files after other predecessors
+        with mp.get_context('fork').Pool(2) as pool: res = pool.map(W._render_job, [(it, 64, None) for it in texty], chunksize=chunk)
+        outs.append({iid: png for iid, _, png, err in res if err is None})
+    assert len(outs[0]) >= 50 and outs[0].keys() == outs[1].keys()
+    assert [k for k in outs[0] if outs[0][k] != outs[1][k]] == []
