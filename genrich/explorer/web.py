@@ -136,9 +136,9 @@ def repair_svg(data:bytes) -> bytes:
     return _PCT_OPACITY.sub(lambda m: m.group(1) + f'{float(m.group(2))/100:g}'.encode(), data)
 
 def _reset_cairo():
-    "Reset cairo's static data (font and glyph caches); safe here because no cairo object outlives a render."
-    import gc, cairocffi
-    gc.collect(); cairocffi.cairo.cairo_debug_reset_static_data()
+    "Reset cairo's static data (font and glyph caches); cairosvg's surfaces are freed when svg2png returns, so none is alive here."
+    import cairocffi
+    cairocffi.cairo.cairo_debug_reset_static_data()
 
 def render_svg(svg, size:int=64):
     "An SVG (path or bytes) as a `size` x `size` RGB PIL image on white, aspect ratio kept."
