@@ -11,10 +11,11 @@ from contextlib import contextmanager
 import numpy as np
 
 # %% auto #0
-__all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'gpu_available',
-           'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes', 'atomic_write_text', 'save_array',
-           'cached_array', 'git_revision', 'library_versions', 'save_result', 'load_result', 'save_fig', 'progress',
-           'save_checkpoint', 'load_checkpoint', 'DataSource', 'find_data', 'ShiftSplit', 'timer', 'cached_result']
+__all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'available_cpus',
+           'gpu_available', 'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes',
+           'atomic_write_text', 'save_array', 'cached_array', 'git_revision', 'library_versions', 'save_result',
+           'load_result', 'save_fig', 'progress', 'save_checkpoint', 'load_checkpoint', 'DataSource', 'find_data',
+           'ShiftSplit', 'timer', 'cached_result']
 
 # %% ../nbs/00_core.ipynb #28f6d767
 def check_choice(name:str, value, choices):
@@ -82,6 +83,12 @@ class Scale:
     def pick(self, quick, full):
         "Return `quick` or `full` according to this scale."
         return quick if self.quick else full
+
+def available_cpus(limit:int|None=None) -> int:
+    "CPUs this process may run on (its affinity mask where the OS has one), at most `limit`."
+    if limit is not None: check_range('limit', limit, 1, integer=True)
+    n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    return n if limit is None else min(n, limit)
 
 def gpu_available() -> bool:
     "True when CUDA is available (the `#| gpu` cells and tests need it)."

@@ -17,7 +17,7 @@ from ..core import cache_dir, check_choice
 from .concepts import subtree, embed_vocabulary, sample_vocabulary
 from .moco import MoCo, train_ssl
 from .agent import InternetExplorer, AgentConfig, evaluate_features, decode_png, to_image_array
-from ..core import check_range
+from ..core import check_range, available_cpus
 
 # %% auto #0
 __all__ = ['FASHION_CATEGORIES', 'WEB_CATEGORY_ROOTS', 'QUICK_VOCAB_FRACTION', 'sampling_record', 'plot_explorer_fig23',
@@ -348,11 +348,11 @@ def agent_record(scale:Scale, *, seed:int=0, web_category:str='animals') -> tupl
 
 def prepare_caches(scale:Scale, threads:int|None=None, web_category:str='animals') -> dict:
     "Fill the one-time caches `reproduce` needs at `scale` (offline-web render, its caption embeddings, the agent vocabulary's embeddings) with up to 2 CPUs; seconds per stage."
-    import os, torch
+    import torch
     from genrich.explorer.web import offline_web
     if isinstance(scale, str): scale = Scale(scale)
     if not isinstance(scale, Scale): raise TypeError(f"scale must be a Scale or one of {SCALES}, got {scale!r}")
-    n = threads if threads is not None else min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1))
+    n = available_cpus(2) if threads is None else threads
     check_range('threads', n, 1, integer=True)
     old = torch.get_num_threads(); torch.set_num_threads(n)
     try:

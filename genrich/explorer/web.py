@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
 import numpy as np
-from ..core import (DataSource, find_data, cache_dir, atomic_write_bytes, atomic_write_text, cached_array,
+from ..core import (DataSource, find_data, cache_dir, atomic_write_bytes, atomic_write_text, cached_array, available_cpus,
                           progress, check_range, check_choice)
 from .search import CaptionIndexEngine
 import genrich.explorer.search as _search
@@ -216,7 +216,7 @@ def build_offline_web(cache=None, *, size:int=64, sources=SOURCES, limit:int|Non
                       workers:int|None=None) -> Path:
     "Render the offline web to the cache (resumable; bad files skipped and logged) with `workers` processes (default: up to 2 CPUs); return its manifest path."
     check_range('size', size, 8, integer=True)
-    workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)) if workers is None else workers
+    workers = available_cpus(2) if workers is None else workers
     check_range('workers', workers, 1, integer=True)
     if isinstance(sources, str): sources = (sources,)
     for s in sources: check_choice('sources', s, SOURCES)
