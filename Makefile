@@ -12,8 +12,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.genrich-installed
 SCALE ?= quick
 CHAPTER ?= all
-# Debian packages that ship the data sets the chapters read (see README.md, "Data").
-APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist openclipart-svg fonts-noto-color-emoji
+# Debian packages that ship the data sets the chapters read (see README.md, "Data"), and the C++ compiler and ninja
+# that build the fused CPU kernel of genrich.fast_unet on first use (without them it falls back to PyTorch).
+APT_PACKAGES := wordnet-base wordnet-sense-index dataset-fashion-mnist openclipart-svg fonts-noto-color-emoji g++ ninja-build
 # The VADER ground-truth sentences (MIT) ship only in the sdist of vaderSentiment 3.3.2.
 CACHE_DIR := $(or $(GENRICH_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/genrich)
 VADER_DIR := $(CACHE_DIR)/hutto_ICWSM_2014
@@ -57,9 +58,9 @@ data-apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing data packages:$$missing"; \
+	  echo "installing system packages:$$missing"; \
 	  (apt-get install -y -qq $$missing >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $$missing)) ; \
-	else echo "NOTE: some data packages are missing; install them with: sudo apt-get install$$missing"; fi
+	else echo "NOTE: some system packages are missing; install them with: sudo apt-get install$$missing"; fi
 
 reproduce: venv data
 	$(BIN)/genrich reproduce --chapter $(CHAPTER) --scale $(SCALE)

@@ -191,6 +191,7 @@ if __name__ == '__main__':
     ap.add_argument('--images', type=int, default=16); ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--batch-size', type=int, default=32); ap.add_argument('--profile', action='store_true')
     ap.add_argument('--explore', action='store_true', help='also time CPU-side variants of one forward pass (bf16, channels_last, prepacking, freezing, ...)')
+    ap.add_argument('--margin', type=float, default=0.01, help='near-tie margin of the fused screen (largest fused-vs-fp32 class-error deviation measured: 0.34 %%)')
     ap.add_argument('--repeat', type=int, default=1, help='alternate reference and ours this many times, keep the fastest of each')
     a = ap.parse_args(); torch.set_num_threads(a.threads)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU; rates: ε-evaluations per wall-clock s / per CPU s; best of {a.repeat}\n')
@@ -211,6 +212,13 @@ if __name__ == '__main__':
         run(tag + ', ours in bf16', ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, ours_model=ad16, compare=e32, repeat=a.repeat)
     # exact predictions at near-bf16 cost: bf16 for every class, fp32 rescoring of the near ties (exhaustive schedule only)
     run_screened(tag + ', ours bf16 + fp32 near-tie rescoring', ad, ad16, x, ad.conds(), cond, (30,), a.batch_size, repeat=a.repeat)
+    # the fused bf16 forward (genrich.fast_unet.FastUNet2D): alone, and as the screen of fp32 near-tie rescoring
+    from genrich.fast_unet import cpu_kernels
+    adf = ClassConditionalUNet(copy.deepcopy(unet), sched, fused=True)
+    ftag = tag + (', ours fused bf16' if cpu_kernels() is not None else f', ours fused bf16 WITHOUT the kernel ({cpu_kernels.why})')
+    for keep, trials, e32 in [((10,), (30,), err32s[0]), ((5, 1), (10, 40), err32s[1])]:
+        run(ftag, ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, ours_model=adf, compare=e32, repeat=a.repeat)
+    run_screened(ftag + f' + fp32 near-tie rescoring (margin {a.margin:g})', ad, adf, x, ad.conds(), cond, (30,), a.batch_size, margin=a.margin, repeat=a.repeat)
     # (B) a tiny random-weight Stable Diffusion: the reference re-encodes the prompt every batch
     with tempfile.TemporaryDirectory() as d:
         sd = StableDiffusion.from_folder(tiny_stable_diffusion(Path(d)/'sd'))
