@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import check_choice, check_range, get_device
-from .diffusion_classifier import DiffusionClassifier
+from .diffusion_classifier import DiffusionClassifier, _check_inputs
 
 # %% auto #0
 __all__ = ['DTYPES', 'SD_FOLDER', 'DIT_FOLDER', 'check_dtype', 'MissingWeightsError', 'check_weights_folder',
@@ -182,22 +182,46 @@ def unet_eps_shared(unet, xt, t, index, cond) -> torch.Tensor:
     return u.conv_out(u.conv_act(u.conv_norm_out(h)))
 
 # %% ../nbs/21_diffusion_adapters.ipynb #9e160050
+def _screen_stage(mf, alive, k:int, margin:float):
+    "Which alive classes are surely in / surely out of the exact top-`k`, given fast means `mf` within a relative `margin` of the exact ones."
+    inf = torch.tensor(float('inf'), dtype=mf.dtype)
+    lo, hi = torch.where(alive, mf/(1 + margin), inf), torch.where(alive, mf/(1 - margin), inf)   # where each exact mean can lie
+    other = alive[:, None, :] & ~torch.eye(alive.shape[1], dtype=torch.bool)[None]            # [image, c, d]: d is another alive class
+    could_beat = ((lo[:, None, :] < hi[:, :, None]) & other).sum(2)                          # classes d that might rank above c
+    surely_beat = ((hi[:, None, :] < lo[:, :, None]) & other).sum(2)                         # classes d that surely rank above c
+    return alive & (could_beat < k), alive & (surely_beat >= k)
+
 def screened_predict(fast:DiffusionClassifier, exact:DiffusionClassifier, x, conds, *, margin:float=0.02) -> np.ndarray:
-    "`exact`'s exhaustive predictions at about `fast`'s cost: score every class with `fast` (e.g. a bfloat16 adapter), rescore with `exact` only the images whose runner-up lies within `margin` (relative error difference) of the best, on those classes (`fast.n_evals_` / `exact.n_evals_` then count each one's ε-evaluations)."
+    "`exact`'s predictions (exhaustive, or adaptive with the same `keep`/`trials`) at about `fast`'s cost: each stage is scored with `fast`; only classes whose rank could differ under a relative `margin` between the two models' errors are rescored with `exact` (`fast.n_evals_` / `exact.n_evals_` count each one's ε-evaluations)."
     for name, clf in (('fast', fast), ('exact', exact)):
         if not isinstance(clf, DiffusionClassifier): raise TypeError(f"{name} must be a DiffusionClassifier, got {type(clf).__name__}")
-        if clf.keep is not None: raise ValueError(f"{name} has keep={clf.keep!r}; screened_predict needs exhaustive classifiers (keep=None)")
-    same = ('trials', 'seed', 'timesteps', 'loss', 'paired', 'crop', 'cfg_weight', 'eps_sampling', 'eps_range')
-    diff = [k for k in same if not np.array_equal(np.asarray(getattr(fast, k)), np.asarray(getattr(exact, k)))]
+        if not clf.paired: raise ValueError(f"{name} has paired=False; screened_predict needs the paired S (Eq. 3.8)")
+    same = ('keep', 'trials', 'seed', 'timesteps', 'loss', 'paired', 'crop', 'cfg_weight', 'eps_sampling', 'eps_range')
+    diff = [k for k in same if not np.array_equal(np.asarray(getattr(fast, k), dtype=object), np.asarray(getattr(exact, k), dtype=object))]
     if diff: raise ValueError(f"fast and exact must draw the same S and score alike; they differ in {', '.join(diff)}")
-    margin = check_range('margin', margin, 0, 1, hi_open=True)
-    err = fast.class_errors(x, conds)
-    best = err.min(1, keepdims=True)
-    cand = err <= best*(1 + margin)/(1 - margin)           # every class whose exact error could still be the lowest
-    pred, amb = err.argmin(1), cand.sum(1) > 1
-    exact.n_evals_ = 0
-    if amb.any(): pred[amb] = np.nanargmin(exact.class_errors(torch.as_tensor(x)[torch.from_numpy(amb)], conds, candidates=cand[amb]), 1)
-    return pred
+    margin = check_range('margin', margin, 0, 1, lo_open=True, hi_open=True)
+    x, conds, groups, n_classes = _check_inputs(fast.eps_model, x, conds, None)
+    if n_classes < 2: raise ValueError(f"conds must hold at least two classes, got {n_classes}")
+    S = fast.noise_set(x.shape[1:], 1)
+    if not (torch.equal(S.t, exact.noise_set(x.shape[1:], 1).t) and torch.equal(S.eps, exact.noise_set(x.shape[1:], 1).eps)):
+        raise ValueError("fast and exact draw different noise sets S (noise files?); screened_predict needs the same S")
+    args = {id(c): (x.to(c.device, torch.float32), conds.to(c.device)) for c in (fast, exact)}
+    stages = list(zip(fast.keep, fast.trials)) if fast.keep is not None else [(1, fast.trials[-1])]
+    n = len(x); alive = torch.ones(n, n_classes, dtype=torch.bool)
+    sf, se, upto = torch.zeros(n, n_classes, dtype=torch.float64), torch.zeros(n, n_classes, dtype=torch.float64), torch.zeros(n, n_classes, dtype=torch.long)
+    fast.n_evals_ = exact.n_evals_ = 0; prev = 0
+    for k, hi in stages:                                                  # Alg. 3, stage by stage
+        sf += fast._error_sums(*args[id(fast)], S, alive, prev, hi, groups)
+        sure_in, sure_out = _screen_stage(sf/hi, alive, k, margin)
+        amb = alive & ~sure_in & ~sure_out
+        for u in torch.unique(upto[amb]).tolist():                        # exact sums over [0, hi) for the ambiguous classes
+            m = amb & (upto == u)
+            if u < hi: se += exact._error_sums(*args[id(exact)], S, m, u, hi, groups); upto[m] = hi
+        me = torch.where(amb, se/hi, torch.tensor(float('inf'), dtype=torch.float64))
+        slots = k - sure_in.sum(1)                                        # top-k places left for the ambiguous classes
+        rank = torch.argsort(torch.argsort(me, dim=1, stable=True), dim=1)        # exact rank among the ambiguous classes
+        alive = sure_in | (amb & (rank < slots[:, None])); prev = hi
+    return alive.to(torch.int8).argmax(1).numpy()
 
 # %% ../nbs/21_diffusion_adapters.ipynb #68561c4f
 def center_crop_resize(img, size:int) -> np.ndarray:

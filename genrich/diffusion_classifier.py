@@ -242,6 +242,14 @@ def _triples(alive_conds, lo, hi):
     return I[order], J[order], C[order]
 
 @patch
+def _error_sums(self:DiffusionClassifier, x, conds, S, alive_conds, lo:int, hi:int, groups) -> torch.Tensor:
+    "Sum of the errors over trials [lo, hi) of S for every alive (image, conditioning) pair, `(n_images, n_conds)` float64 (0 elsewhere)."
+    sums = torch.zeros(alive_conds.shape, dtype=torch.float64)
+    I, J, C = _triples(alive_conds, lo, hi)
+    if len(I): sums.index_put_((I, C), self._triple_errors(x, conds, S, I, J, C, groups[C] if S.t.shape[0] > 1 else torch.zeros_like(C)), accumulate=True)
+    return sums
+
+@patch
 def class_errors(self:DiffusionClassifier, x, conds, groups=None, candidates=None) -> np.ndarray:
     "Mean error of each class per image, `(n_images, n_classes)`; NaN for classes pruned by `keep` (or not in `candidates`)."
     x, conds, groups, n_classes = _check_inputs(self.eps_model, x, conds, groups)
@@ -258,8 +266,7 @@ def class_errors(self:DiffusionClassifier, x, conds, groups=None, candidates=Non
     stages = self.trials if self.keep is not None else self.trials[-1:]
     self.n_evals_, self.stage_errors_, prev = 0, [], 0
     for k, n_tr in enumerate(stages):
-        I, J, C = _triples(alive[:, groups], prev, n_tr)
-        sums.index_put_((I, C), self._triple_errors(x, conds, S, I, J, C, groups[C] if G > 1 else torch.zeros_like(C)), accumulate=True)
+        sums += self._error_sums(x, conds, S, alive[:, groups], prev, n_tr, groups)
         err = (sums/n_tr) @ onehot / onehot.sum(0)                         # mean over trials, then over a class's prompts
         err[~alive] = float('nan'); self.stage_errors_.append(err.numpy().copy())
         if self.keep is not None:                                          # Alg. 3 line 13: keep the keep[k] lowest errors

@@ -23,6 +23,9 @@ GN_SILU_SRC = r'''
 static inline __m512 ld16(const uint16_t* p) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16)); }
 static inline void st16(uint16_t* p, __m512 v) {
+#ifdef __AVX512BF16__
+  _mm256_storeu_si256((__m256i*)p, (__m256i)_mm512_cvtneps_pbh(v)); return;     // one instruction where the CPU has AVX512_BF16
+#endif
   __m512i b = _mm512_castps_si512(v);
   b = _mm512_add_epi32(b, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1))));
   _mm256_storeu_si256((__m256i*)p, _mm512_cvtepi32_epi16(_mm512_srli_epi32(b, 16))); }
@@ -67,10 +70,10 @@ torch::Tensor gn_silu(torch::Tensor x, torch::Tensor bias, torch::Tensor gamma, 
         double cnt = double(HW*Cg), mean = S/cnt, var = std::max(Q/cnt - mean*mean, 0.0), rstd = 1.0/std::sqrt(var + eps);
         for (int64_t c = g*Cg; c < (g + 1)*Cg; ++c) { double bc = B ? B[n*C + c] : 0.0; a[c] = float(gm[c]*rstd); b[c] = float(bt[c] + gm[c]*rstd*(bc - mean)); }
       }
-      for (int64_t c0 = 0; c0 < C; c0 += 16) {              // pass 2: affine map (+ SiLU), rounded to bfloat16
-        __m512 la = _mm512_loadu_ps(&a[c0]), lb = _mm512_loadu_ps(&b[c0]);
-        if (act) for (int64_t p = 0; p < HW; ++p) st16(on + p*C + c0, silu16(_mm512_fmadd_ps(la, ld16(xn + p*C + c0), lb)));
-        else     for (int64_t p = 0; p < HW; ++p) st16(on + p*C + c0, _mm512_fmadd_ps(la, ld16(xn + p*C + c0), lb));
+      const float* A = a.data(); const float* Bc = b.data();     // pass 2: affine map (+ SiLU), rounded to bfloat16, in memory order
+      for (int64_t p = 0; p < HW; ++p) { const uint16_t* r = xn + p*C; uint16_t* o = on + p*C;
+        if (act) for (int64_t c0 = 0; c0 < C; c0 += 16) st16(o + c0, silu16(_mm512_fmadd_ps(_mm512_loadu_ps(A + c0), ld16(r + c0), _mm512_loadu_ps(Bc + c0))));
+        else     for (int64_t c0 = 0; c0 < C; c0 += 16) st16(o + c0, _mm512_fmadd_ps(_mm512_loadu_ps(A + c0), ld16(r + c0), _mm512_loadu_ps(Bc + c0)));
       }
     }
   });
@@ -97,10 +100,11 @@ def cpu_kernels(*, verbose:bool=False):
     elif platform.machine() not in ('x86_64', 'AMD64') or not {'avx512f', 'avx512bw'} <= _cpu_flags(): why = 'this CPU has no AVX-512 (avx512f, avx512bw)'
     else:
         from torch.utils.cpp_extension import load_inline
-        key = hashlib.blake2b((GN_SILU_SRC + torch.__version__).encode(), digest_size=6).hexdigest()
+        flags = ['-O3', '-mavx512f', '-mavx512bw', '-mfma'] + (['-mavx512bf16'] if 'avx512_bf16' in _cpu_flags() else [])
+        key = hashlib.blake2b((GN_SILU_SRC + torch.__version__ + ' '.join(flags)).encode(), digest_size=6).hexdigest()
         d = cache_dir()/'torch_extensions'/f'gn_silu_{key}'; d.mkdir(parents=True, exist_ok=True)
         try: mod = load_inline(f'genrich_gn_silu_{key}', GN_SILU_SRC, functions=['gn_silu'], build_directory=str(d),
-                               extra_cflags=['-O3', '-mavx512f', '-mavx512bw', '-mfma'], verbose=verbose)
+                               extra_cflags=flags, verbose=verbose)
         except Exception as e: why = f'the C++ build failed ({type(e).__name__}: {str(e).strip().splitlines()[-1][:200] if str(e).strip() else e})'
     _KERNELS['mod'] = mod; cpu_kernels.why = why
     return mod

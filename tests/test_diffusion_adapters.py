@@ -149,7 +149,26 @@ def test_screened_predict_recovers_fp32_predictions_on_near_ties():
     assert (p16 != p32).any()
     np.testing.assert_array_equal(screened_predict(c16, c32, x, ad32.conds()), p32)
     assert 0 < c32.n_evals_ < 4*30*10 == c16.n_evals_
-    with pytest.raises(ValueError, match='exhaustive'): screened_predict(ad16.classifier(keep=(5, 1), trials=(10, 30)), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='differ in keep'): screened_predict(ad16.classifier(keep=(5, 1), trials=(10, 30)), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='paired=False'): screened_predict(ad16.classifier(trials=(30,), paired=False), c32, x, ad32.conds())
+    with pytest.raises(ValueError, match='margin'): screened_predict(c16, c32, x, ad32.conds(), margin=0)
     with pytest.raises(ValueError, match='differ in seed'): screened_predict(ad16.classifier(trials=(30,), seed=1), c32, x, ad32.conds())
     with pytest.raises(ValueError, match='margin'): screened_predict(c16, c32, x, ad32.conds(), margin=-0.1)
     with pytest.raises(TypeError, match='exact must be a DiffusionClassifier'): screened_predict(c16, ad32, x, ad32.conds())
+
+def test_screened_predict_adaptive_equals_exact_adaptive():
+    "Alg. 3 screened stage by stage: with a huge margin every rank is decided by the exact model, with a small one by bf16 where safe; both give the fp32 adaptive predictions."
+    import copy
+    from genrich.ddpm import load_ddpm
+    from genrich.data import load_fashion_mnist, images_to_tensor
+    from genrich.diffusion_adapters import screened_predict
+    unet, sched, _ = load_ddpm()
+    ad32, ad16 = ClassConditionalUNet(unet, sched), ClassConditionalUNet(copy.deepcopy(unet), sched, dtype='bfloat16')
+    xte, _ = load_fashion_mnist('test'); x = images_to_tensor(xte[[4, 6, 7, 10, 11, 12]])
+    kw = dict(keep=(4, 2, 1), trials=(5, 10, 20))
+    exact = ad32.classifier(**kw); p32 = exact.predict(x, ad32.conds()); n_exact = exact.n_evals_
+    fast = ad16.classifier(**kw)
+    np.testing.assert_array_equal(screened_predict(fast, exact, x, ad32.conds(), margin=0.02), p32)
+    assert 0 < exact.n_evals_ < n_exact and fast.n_evals_ == n_exact      # bf16 scored what Alg. 3 scores; fp32 only the ambiguous ranks
+    np.testing.assert_array_equal(screened_predict(ad32.classifier(**kw), ad32.classifier(**kw), x, ad32.conds(), margin=0.99), p32)
+    np.testing.assert_array_equal(screened_predict(ad32.classifier(**kw), ad32.classifier(**kw), x, ad32.conds(), margin=1e-9), p32)
