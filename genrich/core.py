@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import numpy as np
 
 # %% auto #0
-__all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'available_cpus',
-           'gpu_available', 'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes',
+__all__ = ['SCALES', 'check_choice', 'check_range', 'check_finite', 'seed_everything', 'get_device', 'Scale', 'as_scale',
+           'available_cpus', 'gpu_available', 'require_gpu', 'repo_root', 'out_dirs', 'cache_dir', 'atomic_write_bytes',
            'atomic_write_text', 'save_array', 'cached_array', 'git_revision', 'library_versions', 'save_result',
            'load_result', 'save_fig', 'progress', 'save_checkpoint', 'load_checkpoint', 'DataSource', 'find_data',
            'ShiftSplit', 'timer', 'cached_result']
@@ -83,6 +83,12 @@ class Scale:
     def pick(self, quick, full):
         "Return `quick` or `full` according to this scale."
         return quick if self.quick else full
+
+def as_scale(scale) -> Scale:
+    "A `Scale` from a `Scale` or its name ('quick' / 'full'); anything else raises naming the allowed values."
+    if isinstance(scale, Scale): return scale
+    if isinstance(scale, str): return Scale(scale)
+    raise TypeError(f"scale must be a Scale or one of {SCALES}, got {scale!r}")
 
 def available_cpus(limit:int|None=None) -> int:
     "CPUs this process may run on (its affinity mask where the OS has one), at most `limit`."

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 import torch
-from .core import (Scale, save_result, load_result, save_fig, seed_everything, timer, out_dirs, progress, cached_result)
+from .core import (Scale, as_scale, save_result, load_result, save_fig, seed_everything, timer, out_dirs, progress, cached_result)
 from .data import load_fashion_mnist, images_to_tensor, FASHION_MNIST_CLASSES
 from .ddpm import load_ddpm, default_ddpm_dir
 from .diffusion_classifier import DiffusionClassifier, NoiseSet, make_noise_set, topk_candidates
@@ -305,7 +305,7 @@ def _report(r:dict, c:dict, model_rec:dict, evaluation:dict|None=None) -> str:
 def reproduce(scale:Scale=Scale(), out=None) -> str:
     "Run the chapter-3 studies at `scale`, writing results and figures under `out`; return the REPORT.md section."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    scale = scale if isinstance(scale, Scale) else Scale(scale)
+    scale = as_scale(scale)
     c = _configs(scale); seed_everything(c['seed'])
     if scale.quick: torch.set_num_threads(1)                          # small batches: one thread is as fast, and safe on a shared machine
     model = load_model(); model_rec = load_ddpm()[2]

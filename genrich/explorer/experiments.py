@@ -5,7 +5,7 @@
 # %% ../../nbs/49_explorer.experiments.ipynb #f08ce544
 from __future__ import annotations
 import numpy as np
-from ..core import Scale, SCALES, save_result, load_result, save_fig, timer, seed_everything, progress
+from ..core import Scale, SCALES, as_scale, save_result, load_result, save_fig, timer, seed_everything, progress
 from .concepts import load_wordnet, pets_categories, PETS_CATEGORY_NAMES, embed_texts, N_WORDNET_CONCEPTS
 from .reward_model import ConceptGPR, exploration_scores
 from .sampling import fig23_record, concept_distribution, sample_concepts
@@ -350,8 +350,7 @@ def prepare_caches(scale:Scale, threads:int|None=None, web_category:str='animals
     "Fill the one-time caches `reproduce` needs at `scale` (offline-web render, its caption embeddings, the agent vocabulary's embeddings) with up to 2 CPUs; seconds per stage."
     import torch
     from genrich.explorer.web import offline_web
-    if isinstance(scale, str): scale = Scale(scale)
-    if not isinstance(scale, Scale): raise TypeError(f"scale must be a Scale or one of {SCALES}, got {scale!r}")
+    scale = as_scale(scale)
     n = available_cpus(2) if threads is None else threads
     check_range('threads', n, 1, integer=True)
     old = torch.get_num_threads(); torch.set_num_threads(n)
