@@ -157,7 +157,7 @@ def test_screened_predict_recovers_fp32_predictions_on_near_ties():
     with pytest.raises(TypeError, match='exact must be a DiffusionClassifier'): screened_predict(c16, ad32, x, ad32.conds())
 
 def test_screened_predict_adaptive_equals_exact_adaptive():
-    "Alg. 3 screened stage by stage: with a huge margin every rank is decided by the exact model, with a small one by bf16 where safe; both give the fp32 adaptive predictions."
+    "Alg. 3 screened stage by stage gives the fp32 adaptive predictions: default margin (near ties rescored), a huge one (every image rerun exactly), a tiny one (bf16 ranks trusted; fast == exact here)."
     import copy
     from genrich.ddpm import load_ddpm
     from genrich.data import load_fashion_mnist, images_to_tensor
@@ -168,7 +168,7 @@ def test_screened_predict_adaptive_equals_exact_adaptive():
     kw = dict(keep=(4, 2, 1), trials=(5, 10, 20))
     exact = ad32.classifier(**kw); p32 = exact.predict(x, ad32.conds()); n_exact = exact.n_evals_
     fast = ad16.classifier(**kw)
-    np.testing.assert_array_equal(screened_predict(fast, exact, x, ad32.conds(), margin=0.02), p32)
-    assert 0 < exact.n_evals_ < n_exact and fast.n_evals_ == n_exact      # bf16 scored what Alg. 3 scores; fp32 only the ambiguous ranks
+    np.testing.assert_array_equal(screened_predict(fast, exact, x, ad32.conds()), p32)
+    assert 0 < exact.n_evals_ < n_exact <= fast.n_evals_                  # bf16 scores a superset of Alg. 3's classes; fp32 only the near ties
     np.testing.assert_array_equal(screened_predict(ad32.classifier(**kw), ad32.classifier(**kw), x, ad32.conds(), margin=0.99), p32)
     np.testing.assert_array_equal(screened_predict(ad32.classifier(**kw), ad32.classifier(**kw), x, ad32.conds(), margin=1e-9), p32)
