@@ -223,8 +223,14 @@ class FastUNet2D:
     @torch.inference_mode()
     def __call__(self, x, t, class_labels=None, *, index=None) -> torch.Tensor:
         "ε (float32) for `x[index]` at timesteps `t[index]` (index None: all rows); `conv_in` and the first ResNet's first half run once per row of `x`."
-        t = torch.as_tensor(t).reshape(-1).expand(len(x)) if torch.as_tensor(t).numel() == 1 else torch.as_tensor(t)
+        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != self.config.in_channels:
+            raise ValueError(f"x must be a tensor of shape (n, {self.config.in_channels}, H, W), got {tuple(getattr(x, 'shape', ())) or type(x).__name__}")
+        t = torch.as_tensor(t).reshape(-1)
+        if len(t) not in (1, len(x)): raise ValueError(f"t must hold one timestep or one per row of x ({len(x)}), got {len(t)}")
+        t = t.expand(len(x)) if len(t) == 1 else t
         if index is not None: t = t[index]
+        if class_labels is not None and torch.as_tensor(class_labels).numel() != len(t):
+            raise ValueError(f"class_labels must hold one label per evaluated row ({len(t)}), got {torch.as_tensor(class_labels).numel()}")
         semb = self._emb(t, class_labels)
         x = x.to(_BF).contiguous(memory_format=_CL)
         if self.center: x = 2*x - 1
