@@ -19,15 +19,18 @@ fused GroupNorm(+time/class bias)+SiLU AVX-512 kernel); and '+ fp32 near-tie res
 of fast/fp32 error ratios up to (1+m)/(1-m)-1 could change a decision; the rates count the
 reference's ε-evaluations, the last column what each model evaluated).
 
-Measured on the idle 2-core Sapphire Rapids, 1 thread, 64 Fashion-MNIST test images, one run
-(2026-12-05): fp32 1.01x / 1.08x (exhaustive 30 trials / adaptive (5, 1) / (10, 40)); plain bf16
-1.66x / 1.74x, 62 of 64 exhaustive predictions equal; fused bf16 4.21x / 4.10x, 64 of 64 and 63 of
-64 equal (class errors within 0.32 % / 0.40 % of fp32, per-image ratio spread at most 0.16 %);
-fused + rescoring with margin 0.005: 3.43x / 2.86x with identical predictions (990 and 1,640 fp32
-ε-evaluations next to 19,200 and 18,040 fused ones); plain bf16 + rescoring 1.69x. So the 3x target
-with identical predictions is met on the exhaustive schedule and missed on the adaptive one (2.86x;
-the fused model alone is 4.1x there but flipped 1 of 64). A fused forward of 32 triples takes about
-11.5 ms against 51 ms for the plain fp32 forward; the rest of the estimator is 3 % of the time.
+Measured on the idle 2-core Sapphire Rapids, 1 thread, 64 Fashion-MNIST test images, two runs
+(2026-12-05), exhaustive 30 trials / adaptive (5, 1) / (10, 40): fp32 1.01-1.13x / 1.07-1.08x; plain
+bf16 1.66-1.70x / 1.74-1.77x, 62 of 64 exhaustive predictions equal; fused bf16 4.21-4.27x /
+4.10-4.17x, 64 of 64 and 63 of 64 equal (class errors within 0.32 % / 0.40 % of fp32, per-image
+ratio spread at most 0.16 %); fused + rescoring with margin 0.005: 3.43-3.61x / 2.74-2.86x with
+identical predictions (990 and 1,640 fp32 ε-evaluations next to 19,200 and 18,040 fused ones);
+plain bf16 + rescoring 1.61-1.69x. So the 3x target with identical predictions is met on the
+exhaustive schedule and missed on the adaptive one (the fused model alone is 4.1-4.2x there but
+flipped 1 of 64; its exact screen spends a quarter of its time on fp32 rescoring of final near ties,
+all 40 trials of each, and 13 % more fused evaluations on classes it cannot yet rule out). A fused
+forward of 32 triples takes about 11.5 ms against 51 ms for the plain fp32 forward; the rest of the
+estimator is 3 % of the time.
 
 `--explore` adds a table of CPU-side variants of one forward pass of 32 triples, timed in
 interleaved rounds against the plain fp32 forward (ratio = plain CPU time / variant CPU time, best
