@@ -39,6 +39,23 @@ static inline __m512 silu16(__m512 y) {
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
   return _mm512_mul_ps(y, _mm512_rcp14_ps(_mm512_add_ps(_mm512_set1_ps(1.f), _mm512_scalef_ps(p, n)))); }
 
+// pass 1 in memory order for C = 16*NB <= 64 channels: 2 x NB accumulators stay in registers
+template <int NB> static inline void stats_nb(const uint16_t* xn, int64_t HW, float* s, float* q) {
+  __m512 as[2][NB], aq[2][NB];
+  for (int k = 0; k < 2; ++k) for (int b = 0; b < NB; ++b) { as[k][b] = _mm512_setzero_ps(); aq[k][b] = _mm512_setzero_ps(); }
+  int64_t p = 0;
+  for (; p + 2 <= HW; p += 2)
+    for (int k = 0; k < 2; ++k) for (int b = 0; b < NB; ++b) {
+      __m512 v = ld16(xn + (p + k)*16*NB + 16*b); as[k][b] = _mm512_add_ps(as[k][b], v); aq[k][b] = _mm512_fmadd_ps(v, v, aq[k][b]); }
+  for (; p < HW; ++p) for (int b = 0; b < NB; ++b) {
+    __m512 v = ld16(xn + p*16*NB + 16*b); as[0][b] = _mm512_add_ps(as[0][b], v); aq[0][b] = _mm512_fmadd_ps(v, v, aq[0][b]); }
+  for (int b = 0; b < NB; ++b) { _mm512_storeu_ps(s + 16*b, _mm512_add_ps(as[0][b], as[1][b])); _mm512_storeu_ps(q + 16*b, _mm512_add_ps(aq[0][b], aq[1][b])); }
+}
+static inline void stats_dispatch(const uint16_t* xn, int64_t HW, int64_t C, float* s, float* q) {
+  switch (C/16) { case 1: stats_nb<1>(xn, HW, s, q); break; case 2: stats_nb<2>(xn, HW, s, q); break;
+                  case 3: stats_nb<3>(xn, HW, s, q); break; default: stats_nb<4>(xn, HW, s, q); }
+}
+
 // y = act(GroupNorm(x + bias[n, c])) for a channels-last bfloat16 x (N, C, H, W); statistics in float32/float64
 torch::Tensor gn_silu(torch::Tensor x, torch::Tensor bias, torch::Tensor gamma, torch::Tensor beta, int64_t groups, double eps, bool act) {
   TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kBFloat16 && x.is_contiguous(at::MemoryFormat::ChannelsLast), "x must be a 4-d channels-last bfloat16 tensor");
@@ -54,15 +71,11 @@ torch::Tensor gn_silu(torch::Tensor x, torch::Tensor bias, torch::Tensor gamma, 
     std::vector<float> s(C), q(C), a(C), b(C);
     for (int64_t n = n0; n < n1; ++n) {
       const uint16_t* xn = X + n*HW*C; uint16_t* on = O + n*HW*C;
-      for (int64_t c0 = 0; c0 < C; c0 += 16) {              // pass 1: per-channel sums and sums of squares
-        __m512 as[4], aq[4];                                 // four independent accumulators hide the add latency
-        for (int k = 0; k < 4; ++k) { as[k] = _mm512_setzero_ps(); aq[k] = _mm512_setzero_ps(); }
-        int64_t p = 0;
-        for (; p + 4 <= HW; p += 4)
-          for (int k = 0; k < 4; ++k) { __m512 v = ld16(xn + (p + k)*C + c0); as[k] = _mm512_add_ps(as[k], v); aq[k] = _mm512_fmadd_ps(v, v, aq[k]); }
-        for (; p < HW; ++p) { __m512 v = ld16(xn + p*C + c0); as[0] = _mm512_add_ps(as[0], v); aq[0] = _mm512_fmadd_ps(v, v, aq[0]); }
-        _mm512_storeu_ps(&s[c0], _mm512_add_ps(_mm512_add_ps(as[0], as[1]), _mm512_add_ps(as[2], as[3])));
-        _mm512_storeu_ps(&q[c0], _mm512_add_ps(_mm512_add_ps(aq[0], aq[1]), _mm512_add_ps(aq[2], aq[3])));
+      if (C <= 64) stats_dispatch(xn, HW, C, s.data(), q.data());   // pass 1: per-channel sums and sums of squares
+      else for (int64_t c0 = 0; c0 < C; c0 += 16) {
+        __m512 as = _mm512_setzero_ps(), aq = _mm512_setzero_ps();
+        for (int64_t p = 0; p < HW; ++p) { __m512 v = ld16(xn + p*C + c0); as = _mm512_add_ps(as, v); aq = _mm512_fmadd_ps(v, v, aq); }
+        _mm512_storeu_ps(&s[c0], as); _mm512_storeu_ps(&q[c0], aq);
       }
       for (int64_t g = 0; g < groups; ++g) {                // group statistics of x + bias (float64), folded into a per-channel affine map
         double S = 0, Q = 0;
