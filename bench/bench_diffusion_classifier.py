@@ -101,11 +101,11 @@ def run(name, model, acp, x, conds, make_cond, keep, trials, batch_size, ours_mo
           f'{w_ref/w_ours:.2f}x / {c_ref/c_ours:.2f}x | {w_ref/len(x):.2f} / {w_ours/len(x):.2f} | {same} |')
     return err
 
-def run_screened(name, ad32, ad16, x, conds, make_cond, keep, trials, batch_size, margin=0.02, repeat=1):
-    "`screened_predict` (every stage scored by the fast adapter, ranks that could differ rescored in fp32) against the reference; rates count the reference's ε-evaluations."
+def run_screened(name, ad32, ad16, x, conds, make_cond, keep, trials, batch_size, margin=0.005, repeat=1, exact_model=None):
+    "`screened_predict` (every stage scored by the fast adapter `ad16`, ranks that could differ rescored by `exact_model`, default the reference's fp32 `ad32`) against the reference; rates count the reference's ε-evaluations."
     acp = ad32.alphas_cumprod
     fast = DiffusionClassifier(ad16, acp, keep=keep, trials=trials, batch_size=batch_size)
-    exact = DiffusionClassifier(ad32, acp, keep=keep, trials=trials, batch_size=batch_size)
+    exact = DiffusionClassifier(exact_model or ad32, acp, keep=keep, trials=trials, batch_size=batch_size)
     S = fast.noise_set(x.shape[1:])
     w_ref = c_ref = w_ours = c_ours = float('inf')
     for _ in range(repeat):
@@ -171,7 +171,7 @@ def explore(unet, batch=32, n_classes=10, rounds=3, n=5):
     bf, f16 = torch.bfloat16, torch.float16
     u16, ucl, u16cl, uh = cast(bf), cast(torch.float32, True), cast(bf, True), cast(f16)
     from genrich.fast_unet import FastUNet2D
-    fused = FastUNet2D(unet)
+    fused, fused32 = FastUNet2D(unet), FastUNet2D(unet, dtype=torch.float32)
     fz32, fz16 = frozen(cast(torch.float32), x), frozen(cast(bf), x.to(bf))
     pk32, pk16 = prepack(cast(torch.float32), torch.float32), prepack(cast(bf), bf)
     variants = {'plain fp32 (the reference forward)': lambda: unet(x, t, class_labels=c).sample,
@@ -186,7 +186,8 @@ def explore(unet, batch=32, n_classes=10, rounds=3, n=5):
                 'bf16 jit trace+freeze+optimize_for_inference': lambda: fz16(x.to(bf), t, c),
                 'bf16 autocast (fp32 weights)': autocast_fwd(unet),
                 'fp16 weights (avx512_fp16)': lambda: uh(x.to(f16), t, class_labels=c).sample,
-                'fused bf16 (FastUNet2D, ours with fused=True)': lambda: fused(xu, tu, c, index=idx)}
+                'fused fp32 (FastUNet2D, ours with fused=True)': lambda: fused32(xu, tu, c, index=idx),
+                'fused bf16 (FastUNet2D, ours with fused=True, dtype=bfloat16)': lambda: fused(xu, tu, c, index=idx)}
     best = {k: float('inf') for k in variants}
     with torch.inference_mode():
         ref = variants['plain fp32 (the reference forward)']().float()
@@ -227,14 +228,18 @@ if __name__ == '__main__':
         run(tag + ', ours in bf16', ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, ours_model=ad16, compare=e32, repeat=a.repeat)
     # exact predictions at near-bf16 cost: bf16 for every class, fp32 rescoring of the near ties (exhaustive schedule only)
     run_screened(tag + f', ours bf16 + fp32 near-tie rescoring (margin {a.margin:g})', ad, ad16, x, ad.conds(), cond, None, (30,), a.batch_size, margin=a.margin, repeat=a.repeat)
-    # the fused bf16 forward (genrich.fast_unet.FastUNet2D): alone, and as the screen of fp32 near-tie rescoring
+    # the fused forward (genrich.fast_unet.FastUNet2D): float32 (exact, faster), bfloat16 alone, and bfloat16 screen + fused-float32 rescoring
     from genrich.fast_unet import cpu_kernels
-    adf = ClassConditionalUNet(copy.deepcopy(unet), sched, fused=True)
-    ftag = tag + (', ours fused bf16' if cpu_kernels() is not None else f', ours fused bf16 WITHOUT the kernel ({cpu_kernels.why})')
+    ad32f = ClassConditionalUNet(copy.deepcopy(unet), sched, fused=True)
+    adf = ClassConditionalUNet(copy.deepcopy(unet), sched, dtype=torch.bfloat16, fused=True)
+    kern = '' if cpu_kernels() is not None else f' WITHOUT the kernel ({cpu_kernels.why})'
     for keep, trials, e32 in [((10,), (30,), err32s[0]), ((5, 1), (10, 40), err32s[1])]:
-        run(ftag, ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, ours_model=adf, compare=e32, repeat=a.repeat)
+        run(tag + ', ours fused fp32' + kern, ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, ours_model=ad32f, compare=e32, repeat=a.repeat)
+    for keep, trials, e32 in [((10,), (30,), err32s[0]), ((5, 1), (10, 40), err32s[1])]:
+        run(tag + ', ours fused bf16' + kern, ad, ad.alphas_cumprod, x, ad.conds(), cond, keep, trials, a.batch_size, ours_model=adf, compare=e32, repeat=a.repeat)
     for keep, trials in [(None, (30,)), ((5, 1), (10, 40))]:
-        run_screened(ftag + f' + fp32 near-tie rescoring (margin {a.margin:g})', ad, adf, x, ad.conds(), cond, keep, trials, a.batch_size, margin=a.margin, repeat=a.repeat)
+        run_screened(tag + f', ours fused bf16 + fused fp32 near-tie rescoring (margin {a.margin:g})' + kern, ad, adf, x, ad.conds(), cond, keep, trials,
+                     a.batch_size, margin=a.margin, repeat=a.repeat, exact_model=ad32f)
     # (B) a tiny random-weight Stable Diffusion: the reference re-encodes the prompt every batch
     with tempfile.TemporaryDirectory() as d:
         sd = StableDiffusion.from_folder(tiny_stable_diffusion(Path(d)/'sd'))

@@ -19,9 +19,10 @@ GN_SILU_SRC = r'''
 #include <immintrin.h>
 #include <cmath>
 #include <vector>
-// bfloat16 <-> float32, 16 lanes: bf16 is the top half of a float32; rounding to nearest even
+// 16 lanes in and out: bfloat16 (the top half of a float32; stored rounded to nearest even) or float32
 static inline __m512 ld16(const uint16_t* p) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16)); }
+static inline __m512 ld16(const float* p) { return _mm512_loadu_ps(p); }
 static inline void st16(uint16_t* p, __m512 v) {
 #ifdef __AVX512BF16__
   _mm256_storeu_si256((__m256i*)p, (__m256i)_mm512_cvtneps_pbh(v)); return;     // one instruction where the CPU has AVX512_BF16
@@ -29,67 +30,89 @@ static inline void st16(uint16_t* p, __m512 v) {
   __m512i b = _mm512_castps_si512(v);
   b = _mm512_add_epi32(b, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1))));
   _mm256_storeu_si256((__m256i*)p, _mm512_cvtepi32_epi16(_mm512_srli_epi32(b, 16))); }
+static inline void st16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
 // SiLU to bfloat16 accuracy: e^-y = 2^n * 2^f (n = round(-y log2 e), |f| <= 1/2), 2^f by its degree-4 Taylor polynomial
 // (relative error < 5e-5) and 1/(1 + e^-y) by rcp14 (< 2^-14): far below half a bfloat16 step (2^-9)
-static inline __m512 silu16(__m512 y) {
+static inline __m512 silu16(__m512 y, uint16_t*) {
   __m512 z = _mm512_mul_ps(y, _mm512_set1_ps(-1.44269504088896341f));
   __m512 n = _mm512_roundscale_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), f = _mm512_sub_ps(z, n);
   __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(9.6181291e-3f), f, _mm512_set1_ps(5.5504109e-2f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022651e-1f)); p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718e-1f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
   return _mm512_mul_ps(y, _mm512_rcp14_ps(_mm512_add_ps(_mm512_set1_ps(1.f), _mm512_scalef_ps(p, n)))); }
+// SiLU to float32 accuracy: Cody-Waite reduction, Cephes' degree-6 expf polynomial (~1 ulp), a true division
+static inline __m512 silu16(__m512 y, float*) {
+  __m512 x = _mm512_max_ps(_mm512_min_ps(_mm512_sub_ps(_mm512_setzero_ps(), y), _mm512_set1_ps(88.f)), _mm512_set1_ps(-88.f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f)); p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f)); p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  __m512 e = _mm512_scalef_ps(_mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.f)), n);
+  return _mm512_div_ps(y, _mm512_add_ps(_mm512_set1_ps(1.f), e)); }
 
-// pass 1 in memory order for C = 16*NB <= 64 channels: 2 x NB accumulators stay in registers
-template <int NB> static inline void stats_nb(const uint16_t* xn, int64_t HW, float* s, float* q) {
-  __m512 as[2][NB], aq[2][NB];
-  for (int k = 0; k < 2; ++k) for (int b = 0; b < NB; ++b) { as[k][b] = _mm512_setzero_ps(); aq[k][b] = _mm512_setzero_ps(); }
+// pass 1 in memory order for C = 16*NB <= 64 channels: sums of x - k and of (x - k)^2 with k the first row
+// (shifted sums keep the variance accurate when |mean| >> std); 2 x NB accumulators stay in registers
+template <int NB, typename T> static inline void stats_nb(const T* xn, int64_t HW, float* s, float* q, float* k) {
+  __m512 as[2][NB], aq[2][NB], sh[NB];
+  for (int b = 0; b < NB; ++b) { sh[b] = ld16(xn + 16*b); _mm512_storeu_ps(k + 16*b, sh[b]); }
+  for (int j = 0; j < 2; ++j) for (int b = 0; b < NB; ++b) { as[j][b] = _mm512_setzero_ps(); aq[j][b] = _mm512_setzero_ps(); }
   int64_t p = 0;
   for (; p + 2 <= HW; p += 2)
-    for (int k = 0; k < 2; ++k) for (int b = 0; b < NB; ++b) {
-      __m512 v = ld16(xn + (p + k)*16*NB + 16*b); as[k][b] = _mm512_add_ps(as[k][b], v); aq[k][b] = _mm512_fmadd_ps(v, v, aq[k][b]); }
+    for (int j = 0; j < 2; ++j) for (int b = 0; b < NB; ++b) {
+      __m512 v = _mm512_sub_ps(ld16(xn + (p + j)*16*NB + 16*b), sh[b]); as[j][b] = _mm512_add_ps(as[j][b], v); aq[j][b] = _mm512_fmadd_ps(v, v, aq[j][b]); }
   for (; p < HW; ++p) for (int b = 0; b < NB; ++b) {
-    __m512 v = ld16(xn + p*16*NB + 16*b); as[0][b] = _mm512_add_ps(as[0][b], v); aq[0][b] = _mm512_fmadd_ps(v, v, aq[0][b]); }
+    __m512 v = _mm512_sub_ps(ld16(xn + p*16*NB + 16*b), sh[b]); as[0][b] = _mm512_add_ps(as[0][b], v); aq[0][b] = _mm512_fmadd_ps(v, v, aq[0][b]); }
   for (int b = 0; b < NB; ++b) { _mm512_storeu_ps(s + 16*b, _mm512_add_ps(as[0][b], as[1][b])); _mm512_storeu_ps(q + 16*b, _mm512_add_ps(aq[0][b], aq[1][b])); }
 }
-static inline void stats_dispatch(const uint16_t* xn, int64_t HW, int64_t C, float* s, float* q) {
-  switch (C/16) { case 1: stats_nb<1>(xn, HW, s, q); break; case 2: stats_nb<2>(xn, HW, s, q); break;
-                  case 3: stats_nb<3>(xn, HW, s, q); break; default: stats_nb<4>(xn, HW, s, q); }
+template <typename T> static inline void stats(const T* xn, int64_t HW, int64_t C, float* s, float* q, float* k) {
+  switch (C/16) {
+    case 1: stats_nb<1>(xn, HW, s, q, k); return; case 2: stats_nb<2>(xn, HW, s, q, k); return;
+    case 3: stats_nb<3>(xn, HW, s, q, k); return; case 4: stats_nb<4>(xn, HW, s, q, k); return; }
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {                 // more channels: one 16-channel block at a time
+    __m512 sh = ld16(xn + c0), as = _mm512_setzero_ps(), aq = _mm512_setzero_ps();
+    for (int64_t p = 0; p < HW; ++p) { __m512 v = _mm512_sub_ps(ld16(xn + p*C + c0), sh); as = _mm512_add_ps(as, v); aq = _mm512_fmadd_ps(v, v, aq); }
+    _mm512_storeu_ps(s + c0, as); _mm512_storeu_ps(q + c0, aq); _mm512_storeu_ps(k + c0, sh);
+  }
 }
 
-// y = act(GroupNorm(x + bias[n, c])) for a channels-last bfloat16 x (N, C, H, W); statistics in float32/float64
-torch::Tensor gn_silu(torch::Tensor x, torch::Tensor bias, torch::Tensor gamma, torch::Tensor beta, int64_t groups, double eps, bool act) {
-  TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kBFloat16 && x.is_contiguous(at::MemoryFormat::ChannelsLast), "x must be a 4-d channels-last bfloat16 tensor");
-  const int64_t N = x.size(0), C = x.size(1), HW = x.size(2)*x.size(3), Cg = C/groups;
-  TORCH_CHECK(C % 16 == 0 && C % groups == 0, "channels must be a multiple of 16 and of groups");
-  TORCH_CHECK(gamma.scalar_type() == at::kFloat && beta.scalar_type() == at::kFloat && gamma.is_contiguous() && beta.is_contiguous() && gamma.numel() == C && beta.numel() == C, "gamma, beta: float32 (C,)");
-  TORCH_CHECK(bias.numel() == 0 || (bias.scalar_type() == at::kFloat && bias.is_contiguous() && bias.numel() == N*C), "bias: empty or float32 (N, C)");
-  auto out = torch::empty_like(x, x.options(), at::MemoryFormat::ChannelsLast);
-  const uint16_t* X = reinterpret_cast<const uint16_t*>(x.data_ptr()); uint16_t* O = reinterpret_cast<uint16_t*>(out.data_ptr());
-  const float* B = bias.numel() ? bias.data_ptr<float>() : nullptr;
-  const float* gm = gamma.data_ptr<float>(); const float* bt = beta.data_ptr<float>();
+// y = act(GroupNorm(x + bias[n, c])) for a channels-last x (N, C, H, W), bfloat16 or float32; statistics in float32/float64
+template <typename T> void gn_silu_impl(const T* X, T* O, const float* B, const float* gm, const float* bt, int64_t N, int64_t C, int64_t HW, int64_t groups, double eps, bool act) {
+  const int64_t Cg = C/groups;
   at::parallel_for(0, N, 1, [&](int64_t n0, int64_t n1) {
-    std::vector<float> s(C), q(C), a(C), b(C);
+    std::vector<float> s(C), q(C), k(C), a(C), b(C);
     for (int64_t n = n0; n < n1; ++n) {
-      const uint16_t* xn = X + n*HW*C; uint16_t* on = O + n*HW*C;
-      if (C <= 64) stats_dispatch(xn, HW, C, s.data(), q.data());   // pass 1: per-channel sums and sums of squares
-      else for (int64_t c0 = 0; c0 < C; c0 += 16) {
-        __m512 as = _mm512_setzero_ps(), aq = _mm512_setzero_ps();
-        for (int64_t p = 0; p < HW; ++p) { __m512 v = ld16(xn + p*C + c0); as = _mm512_add_ps(as, v); aq = _mm512_fmadd_ps(v, v, aq); }
-        _mm512_storeu_ps(&s[c0], as); _mm512_storeu_ps(&q[c0], aq);
-      }
-      for (int64_t g = 0; g < groups; ++g) {                // group statistics of x + bias (float64), folded into a per-channel affine map
+      const T* xn = X + n*HW*C; T* on = O + n*HW*C;
+      stats(xn, HW, C, s.data(), q.data(), k.data());          // pass 1
+      for (int64_t g = 0; g < groups; ++g) {                  // group statistics of x + bias (float64), folded into a per-channel affine map
         double S = 0, Q = 0;
-        for (int64_t c = g*Cg; c < (g + 1)*Cg; ++c) { double bc = B ? B[n*C + c] : 0.0; S += s[c] + HW*bc; Q += q[c] + 2*bc*s[c] + HW*bc*bc; }
+        for (int64_t c = g*Cg; c < (g + 1)*Cg; ++c) {
+          double bc = B ? B[n*C + c] : 0.0, u = k[c] + bc;      // x + b = (x - k) + u
+          S += s[c] + HW*u; Q += q[c] + 2*u*s[c] + HW*u*u; }
         double cnt = double(HW*Cg), mean = S/cnt, var = std::max(Q/cnt - mean*mean, 0.0), rstd = 1.0/std::sqrt(var + eps);
         for (int64_t c = g*Cg; c < (g + 1)*Cg; ++c) { double bc = B ? B[n*C + c] : 0.0; a[c] = float(gm[c]*rstd); b[c] = float(bt[c] + gm[c]*rstd*(bc - mean)); }
       }
-      const float* A = a.data(); const float* Bc = b.data();     // pass 2: affine map (+ SiLU), rounded to bfloat16, in memory order
-      for (int64_t p = 0; p < HW; ++p) { const uint16_t* r = xn + p*C; uint16_t* o = on + p*C;
-        if (act) for (int64_t c0 = 0; c0 < C; c0 += 16) st16(o + c0, silu16(_mm512_fmadd_ps(_mm512_loadu_ps(A + c0), ld16(r + c0), _mm512_loadu_ps(Bc + c0))));
+      const float* A = a.data(); const float* Bc = b.data();   // pass 2: affine map (+ SiLU), in memory order
+      for (int64_t p = 0; p < HW; ++p) { const T* r = xn + p*C; T* o = on + p*C;
+        if (act) for (int64_t c0 = 0; c0 < C; c0 += 16) st16(o + c0, silu16(_mm512_fmadd_ps(_mm512_loadu_ps(A + c0), ld16(r + c0), _mm512_loadu_ps(Bc + c0)), o));
         else     for (int64_t c0 = 0; c0 < C; c0 += 16) st16(o + c0, _mm512_fmadd_ps(_mm512_loadu_ps(A + c0), ld16(r + c0), _mm512_loadu_ps(Bc + c0)));
       }
     }
   });
+}
+
+torch::Tensor gn_silu(torch::Tensor x, torch::Tensor bias, torch::Tensor gamma, torch::Tensor beta, int64_t groups, double eps, bool act) {
+  TORCH_CHECK(x.dim() == 4 && (x.scalar_type() == at::kBFloat16 || x.scalar_type() == at::kFloat) && x.is_contiguous(at::MemoryFormat::ChannelsLast), "x must be a 4-d channels-last bfloat16 or float32 tensor");
+  const int64_t N = x.size(0), C = x.size(1), HW = x.size(2)*x.size(3);
+  TORCH_CHECK(C % 16 == 0 && C % groups == 0, "channels must be a multiple of 16 and of groups");
+  TORCH_CHECK(gamma.scalar_type() == at::kFloat && beta.scalar_type() == at::kFloat && gamma.is_contiguous() && beta.is_contiguous() && gamma.numel() == C && beta.numel() == C, "gamma, beta: float32 (C,)");
+  TORCH_CHECK(bias.numel() == 0 || (bias.scalar_type() == at::kFloat && bias.is_contiguous() && bias.numel() == N*C), "bias: empty or float32 (N, C)");
+  auto out = torch::empty_like(x, x.options(), at::MemoryFormat::ChannelsLast);
+  const float* B = bias.numel() ? bias.data_ptr<float>() : nullptr;
+  if (x.scalar_type() == at::kFloat) gn_silu_impl(x.data_ptr<float>(), out.data_ptr<float>(), B, gamma.data_ptr<float>(), beta.data_ptr<float>(), N, C, HW, groups, eps, act);
+  else gn_silu_impl(reinterpret_cast<const uint16_t*>(x.data_ptr()), reinterpret_cast<uint16_t*>(out.data_ptr()), B, gamma.data_ptr<float>(), beta.data_ptr<float>(), N, C, HW, groups, eps, act);
   return out;
 }
 '''
@@ -131,18 +154,18 @@ def gn_silu_reference(x, bias, weight, bias_gn, groups:int, eps:float, act:bool=
     return (F.silu(h) if act else h).to(x.dtype).contiguous(memory_format=torch.channels_last)
 
 def gn_silu(x, bias, weight, bias_gn, groups:int, eps:float, act:bool=True) -> torch.Tensor:
-    "`act(GroupNorm(x + bias))` for a channels-last bfloat16 `x`: the fused kernel when it is built and the shape allows, else `gn_silu_reference`."
+    "`act(GroupNorm(x + bias))` for a channels-last bfloat16 or float32 `x`: the fused kernel when it is built and the shape allows, else `gn_silu_reference`."
     k = cpu_kernels()
-    if k is None or x.shape[1] % 16 or x.dtype != torch.bfloat16 or x.device.type != 'cpu' or not x.is_contiguous(memory_format=torch.channels_last):
+    if k is None or x.shape[1] % 16 or x.dtype not in (torch.bfloat16, torch.float32) or x.device.type != 'cpu' or not x.is_contiguous(memory_format=torch.channels_last):
         return gn_silu_reference(x, bias, weight, bias_gn, groups, eps, act)
     return k.gn_silu(x, torch.empty(0) if bias is None else bias.float().contiguous(), weight, bias_gn, groups, eps, act)
 
 # %% ../nbs/21a_fast_unet.ipynb #efe74d04
 _CL, _BF = torch.channels_last, torch.bfloat16
 
-def _conv(c:torch.nn.Conv2d) -> torch.nn.Conv2d:
-    "A bfloat16 channels-last copy of a convolution (oneDNN runs it on AMX / AVX-512 BF16 where the CPU has them)."
-    return copy.deepcopy(c).to(_BF).to(memory_format=_CL).eval()
+def _conv(c:torch.nn.Conv2d, dtype=_BF) -> torch.nn.Conv2d:
+    "A channels-last copy of a convolution in `dtype` (in bfloat16 oneDNN runs it on AMX / AVX-512 BF16 where the CPU has them)."
+    return copy.deepcopy(c).to(dtype).to(memory_format=_CL).eval()
 
 def _norm(n:torch.nn.GroupNorm) -> tuple:
     "A GroupNorm's (weight, bias, groups, eps) in float32, as `gn_silu` takes them."
@@ -155,14 +178,14 @@ def _unsupported(what:str, got) -> ValueError:
 # %% ../nbs/21a_fast_unet.ipynb #912661d8
 class _Resnet:
     "diffusers `ResnetBlock2D` (default time-embedding norm, no resampling): GN+SiLU -> conv1 -> (+ time/class bias) GN+SiLU -> conv2, plus the shortcut."
-    def __init__(self, r):
+    def __init__(self, r, dtype=_BF):
         from diffusers.models.resnet import ResnetBlock2D
         if type(r) is not ResnetBlock2D: raise _unsupported('this ResNet block', type(r).__name__)
         if r.upsample is not None or r.downsample is not None or r.time_embedding_norm != 'default' or r.skip_time_act or r.time_emb_proj is None:
             raise _unsupported('ResNet blocks with resampling, scale-shift or skipped time activations', r)
         if not isinstance(r.nonlinearity, torch.nn.SiLU): raise _unsupported('activations other than SiLU', type(r.nonlinearity).__name__)
-        self.n1, self.n2, self.c1, self.c2 = _norm(r.norm1), _norm(r.norm2), _conv(r.conv1), _conv(r.conv2)
-        self.sc = None if r.conv_shortcut is None else _conv(r.conv_shortcut)
+        self.n1, self.n2, self.c1, self.c2 = _norm(r.norm1), _norm(r.norm2), _conv(r.conv1, dtype), _conv(r.conv2, dtype)
+        self.sc = None if r.conv_shortcut is None else _conv(r.conv_shortcut, dtype)
         self.temb, self.scale = r.time_emb_proj, r.output_scale_factor
     def first_half(self, h):   return self.c1(gn_silu(h, None, *self.n1))            # class-independent when h is
     def second_half(self, h, y, semb):
@@ -184,29 +207,32 @@ class _Attention:
         t = gn_silu(h, None, *self.gn, act=False).permute(0, 2, 3, 1).reshape(n, H*W, c).float()   # channels-last: tokens without a copy
         q, k, v = [m(t).view(n, H*W, self.heads, -1).transpose(1, 2) for m in (self.q, self.k, self.v)]
         o = self.o(F.scaled_dot_product_attention(q, k, v, scale=self.scale).transpose(1, 2).reshape(n, H*W, -1))
-        out = o.to(_BF).view(n, H, W, -1).permute(0, 3, 1, 2) + h
+        out = o.to(h.dtype).view(n, H, W, -1).permute(0, 3, 1, 2) + h
         return out if self.rescale == 1 else out/self.rescale
 
 # %% ../nbs/21a_fast_unet.ipynb #12a58a75
-def _down(d):
-    "(padding, bfloat16 conv) of a convolutional `Downsample2D` (padding 0: diffusers pads right/bottom by one first)."
+def _down(d, dtype=_BF):
+    "(padding, conv in `dtype`) of a convolutional `Downsample2D` (padding 0: diffusers pads right/bottom by one first)."
     from diffusers.models.downsampling import Downsample2D
     if type(d) is not Downsample2D or not d.use_conv or d.norm is not None: raise _unsupported('this down-sampler', d)
-    return d.padding, _conv(d.conv)
+    return d.padding, _conv(d.conv, dtype)
 
-def _up(u):
-    "The bfloat16 conv of an `Upsample2D` that does nearest x2 then a convolution."
+def _up(u, dtype=_BF):
+    "The conv (in `dtype`) of an `Upsample2D` that does nearest x2 then a convolution."
     from diffusers.models.upsampling import Upsample2D
     if type(u) is not Upsample2D or not u.use_conv or u.use_conv_transpose or not u.interpolate or u.norm is not None or not isinstance(u.conv, torch.nn.Conv2d):
         raise _unsupported('this up-sampler', u)
-    return _conv(u.conv)
+    return _conv(u.conv, dtype)
 
 class FastUNet2D:
-    "A bfloat16, channels-last CPU copy of a diffusers `UNet2DModel` for inference: oneDNN convolutions and a fused GroupNorm(+bias)+SiLU kernel."
-    def __init__(self, unet):
+    "A channels-last CPU copy of a diffusers `UNet2DModel` for inference: oneDNN convolutions and a fused GroupNorm(+bias)+SiLU kernel."
+    def __init__(self, unet,
+                 dtype=torch.bfloat16):   # bfloat16: ~4x the plain fp32 forward on AMX CPUs; float32: ~1.7x, same results to float32 rounding
         from diffusers import UNet2DModel
         from diffusers.models.unets.unet_2d_blocks import DownBlock2D, UpBlock2D, UNetMidBlock2D
         if not isinstance(unet, UNet2DModel): raise TypeError(f"unet must be a diffusers UNet2DModel, got {type(unet).__name__}")
+        if dtype not in (torch.bfloat16, torch.float32): raise ValueError(f"dtype must be torch.bfloat16 or torch.float32, got {dtype!r}")
+        self.dtype = dtype
         c = unet.config
         if c.time_embedding_type != 'positional': raise _unsupported('time_embedding_type', repr(c.time_embedding_type))
         for b in [*unet.down_blocks, *unet.up_blocks]:
@@ -216,13 +242,13 @@ class FastUNet2D:
         small = lambda m: None if m is None else copy.deepcopy(m).float().eval()
         self.config, self.center = c, c.center_input_sample
         self.time_proj, self.time_embedding, self.class_embedding = small(unet.time_proj), small(unet.time_embedding), small(unet.class_embedding)
-        self.conv_in = _conv(unet.conv_in)
-        self.down = [([_Resnet(r) for r in b.resnets], [_down(d) for d in (b.downsamplers or [])]) for b in unet.down_blocks]
+        self.conv_in = _conv(unet.conv_in, dtype)
+        self.down = [([_Resnet(r, dtype) for r in b.resnets], [_down(d, dtype) for d in (b.downsamplers or [])]) for b in unet.down_blocks]
         m = unet.mid_block
-        self.mid = None if m is None else (_Resnet(m.resnets[0]), [(None if a is None else _Attention(small(a)), _Resnet(r))
+        self.mid = None if m is None else (_Resnet(m.resnets[0], dtype), [(None if a is None else _Attention(small(a)), _Resnet(r, dtype))
                                                                     for a, r in zip(m.attentions, m.resnets[1:])])
-        self.up = [([_Resnet(r) for r in b.resnets], [_up(u) for u in (b.upsamplers or [])]) for b in unet.up_blocks]
-        self.norm_out, self.conv_out = _norm(unet.conv_norm_out), _conv(unet.conv_out)
+        self.up = [([_Resnet(r, dtype) for r in b.resnets], [_up(u, dtype) for u in (b.upsamplers or [])]) for b in unet.up_blocks]
+        self.norm_out, self.conv_out = _norm(unet.conv_norm_out), _conv(unet.conv_out, dtype)
         if not isinstance(unet.conv_act, torch.nn.SiLU): raise _unsupported('conv_act', type(unet.conv_act).__name__)
 
     def _emb(self, t, class_labels):
@@ -245,7 +271,7 @@ class FastUNet2D:
         if class_labels is not None and torch.as_tensor(class_labels).numel() != len(t):
             raise ValueError(f"class_labels must hold one label per evaluated row ({len(t)}), got {torch.as_tensor(class_labels).numel()}")
         semb = self._emb(t, class_labels)
-        x = x.to(_BF).contiguous(memory_format=_CL)
+        x = x.to(self.dtype).contiguous(memory_format=_CL)
         if self.center: x = 2*x - 1
         h = self.conv_in(x)
         (r0, *rs), ds = self.down[0]
