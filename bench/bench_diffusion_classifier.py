@@ -13,24 +13,25 @@ second of this process (the machine is shared, so CPU time is the steadier measu
 must be identical.
 
 Rows: ours in fp32 (exact); 'ours in bf16' (`dtype=torch.bfloat16`, diffusers' own bf16 forward);
-'ours fused bf16' (`fused=True`: `genrich.fast_unet.FastUNet2D`, bf16 channels-last convolutions and a
-fused GroupNorm(+time/class bias)+SiLU AVX-512 kernel); and '+ fp32 near-tie rescoring'
-(`screened_predict`: the fast model scores every stage, fp32 rescoring only where a per-image spread
-of fast/fp32 error ratios up to (1+m)/(1-m)-1 could change a decision; the rates count the
-reference's ε-evaluations, the last column what each model evaluated).
+'ours fused fp32' / 'ours fused bf16' (`fused=True`: `genrich.fast_unet.FastUNet2D`, channels-last
+convolutions and a fused GroupNorm(+time/class bias)+SiLU AVX-512 kernel, in float32 or bfloat16);
+and '+ near-tie rescoring' (`screened_predict`: the bf16 model scores every stage, an exact model
+rescores only where a per-image spread of fast/exact error ratios up to (1+m)/(1-m)-1 could change a
+decision; the rates count the reference's ε-evaluations, the last column what each model evaluated).
 
-Measured on the idle 2-core Sapphire Rapids, 1 thread, 64 Fashion-MNIST test images, two runs
-(2026-12-05), exhaustive 30 trials / adaptive (5, 1) / (10, 40): fp32 1.01-1.13x / 1.07-1.08x; plain
-bf16 1.66-1.70x / 1.74-1.77x, 62 of 64 exhaustive predictions equal; fused bf16 4.21-4.27x /
-4.10-4.17x, 64 of 64 and 63 of 64 equal (class errors within 0.32 % / 0.40 % of fp32, per-image
-ratio spread at most 0.16 %); fused + rescoring with margin 0.005: 3.43-3.61x / 2.74-2.86x with
-identical predictions (990 and 1,640 fp32 ε-evaluations next to 19,200 and 18,040 fused ones);
-plain bf16 + rescoring 1.61-1.69x. So the 3x target with identical predictions is met on the
-exhaustive schedule and missed on the adaptive one (the fused model alone is 4.1-4.2x there but
-flipped 1 of 64; its exact screen spends a quarter of its time on fp32 rescoring of final near ties,
-all 40 trials of each, and 13 % more fused evaluations on classes it cannot yet rule out). A fused
-forward of 32 triples takes about 11.5 ms against 51 ms for the plain fp32 forward; the rest of the
-estimator is 3 % of the time.
+Measured on the idle 2-core Sapphire Rapids, 1 thread, 64 Fashion-MNIST test images (2026-12-05),
+exhaustive 30 trials / adaptive (5, 1) / (10, 40): fp32 1.01-1.13x / 1.07-1.10x; plain bf16
+1.66-1.86x / 1.74-1.77x, 62 of 64 exhaustive predictions equal; fused fp32 1.66x / 1.63x, identical
+(class errors within 2.5e-7 of the plain fp32 forward's); fused bf16 4.19-4.27x / 4.10-4.27x, 63-64
+of 64 equal (class errors within 0.34 % / 0.41 % of fp32, per-image ratio spread at most 0.16 %);
+fused bf16 screen + fused fp32 rescoring, margin 0.005: 3.82x / 2.99x with identical predictions (930
+and 1,640 fp32 ε-evaluations next to 19,200 and 18,010 bf16 ones); the same with plain fp32
+rescoring 3.43-3.61x / 2.74-2.86x (earlier runs); plain bf16 + rescoring 1.61-1.69x. So the 3x target
+with identical predictions is met on the exhaustive schedule and reached only to within a few
+percent on the adaptive one, whose exact screen spends a fifth of its time on float32 rescoring of
+final near ties (all 40 trials of each) and 13 % more bf16 evaluations on classes it cannot yet rule
+out. A fused bf16 forward of 32 triples takes about 11.5 ms, a fused fp32 one about 35 ms, the plain
+fp32 forward about 51 ms; the rest of the estimator is 3 % of the time.
 
 `--explore` adds a table of CPU-side variants of one forward pass of 32 triples, timed in
 interleaved rounds against the plain fp32 forward (ratio = plain CPU time / variant CPU time, best
