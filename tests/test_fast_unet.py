@@ -22,6 +22,15 @@ def test_kernel_off_falls_back_to_pytorch(monkeypatch):
     with torch.inference_mode(): ref = unet(x, t, class_labels=c).sample
     assert (without - ref).abs().max() <= 0.05*ref.abs().max()
 
+def test_float32_path_matches_diffusers_with_and_without_the_kernel(monkeypatch):
+    "FastUNet2D(dtype=float32) computes the model to float32 rounding, through the kernel and through the PyTorch fallback."
+    torch.manual_seed(0); unet = small_unet().eval(); m = FastUNet2D(unet, dtype=torch.float32); x, t, c = _inputs()
+    with torch.inference_mode(): ref = unet(x, t, class_labels=c).sample
+    tol = 1e-5*ref.abs().max()
+    assert (m(x, t, c) - ref).abs().max() <= tol
+    monkeypatch.setitem(fu._KERNELS, 'mod', None)
+    assert (m(x, t, c) - ref).abs().max() <= tol
+
 def test_env_var_disables_the_build():
     "GENRICH_NO_CPU_KERNELS: no build, `cpu_kernels()` is None and says why."
     code = "import genrich.fast_unet as f; print(f.cpu_kernels() is None, f.cpu_kernels.why)"
