@@ -19,12 +19,12 @@ and '+ near-tie rescoring' (`screened_predict`: the bf16 model scores every stag
 rescores only where a per-image spread of fast/exact error ratios up to (1+m)/(1-m)-1 could change a
 decision; the rates count the reference's ε-evaluations, the last column what each model evaluated).
 
-Measured on the idle 2-core Sapphire Rapids, 1 thread, 64 Fashion-MNIST test images (2026-12-05),
+Measured on the idle 2-core Sapphire Rapids, 1 thread, 64 Fashion-MNIST test images (2026-12-05, 2-4 runs),
 exhaustive 30 trials / adaptive (5, 1) / (10, 40): fp32 1.01-1.13x / 1.07-1.10x; plain bf16
-1.66-1.86x / 1.74-1.77x, 62 of 64 exhaustive predictions equal; fused fp32 1.66x / 1.63x, identical
-(class errors within 2.5e-7 of the plain fp32 forward's); fused bf16 4.19-4.27x / 4.10-4.27x, 63-64
+1.66-1.86x / 1.74-1.77x, 62 of 64 exhaustive predictions equal; fused fp32 1.64-1.66x / 1.50-1.63x, identical
+(class errors within 2.5e-7 of the plain fp32 forward's); fused bf16 4.19-4.42x / 4.10-4.27x, 63-64
 of 64 equal (class errors within 0.34 % / 0.41 % of fp32, per-image ratio spread at most 0.16 %);
-fused bf16 screen + fused fp32 rescoring, margin 0.005: 3.82x / 2.99x with identical predictions (930
+fused bf16 screen + fused fp32 rescoring, margin 0.005: 3.76-3.82x / 2.98-2.99x with identical predictions (930
 and 1,640 fp32 ε-evaluations next to 19,200 and 18,010 bf16 ones); the same with plain fp32
 rescoring 3.43-3.61x / 2.74-2.86x (earlier runs); plain bf16 + rescoring 1.61-1.69x. So the 3x target
 with identical predictions is met on the exhaustive schedule and reached only to within a few
