@@ -132,11 +132,12 @@ def cpu_kernels(*, verbose:bool=False):
     "The compiled fused kernels (a module with `gn_silu`), or None with the reason in `cpu_kernels.why` (no x86-64 AVX-512, no C++ compiler, or a failed build)."
     if 'mod' in _KERNELS: return _KERNELS['mod']
     mod, why = None, None
+    cpu = _cpu_flags()
     if os.environ.get('GENRICH_NO_CPU_KERNELS'): why = 'GENRICH_NO_CPU_KERNELS is set'
-    elif platform.machine() not in ('x86_64', 'AMD64') or not {'avx512f', 'avx512bw'} <= _cpu_flags(): why = 'this CPU has no AVX-512 (avx512f, avx512bw)'
+    elif platform.machine() not in ('x86_64', 'AMD64') or not {'avx512f', 'avx512bw'} <= cpu: why = 'this CPU has no AVX-512 (avx512f, avx512bw)'
     else:
         from torch.utils.cpp_extension import load_inline
-        flags = ['-O3', '-mavx512f', '-mavx512bw', '-mfma'] + (['-mavx512bf16'] if 'avx512_bf16' in _cpu_flags() else [])
+        flags = ['-O3', '-mavx512f', '-mavx512bw', '-mfma'] + (['-mavx512bf16'] if 'avx512_bf16' in cpu else [])
         key = hashlib.blake2b((GN_SILU_SRC + torch.__version__ + ' '.join(flags)).encode(), digest_size=6).hexdigest()
         d = cache_dir()/'torch_extensions'/f'gn_silu_{key}'; d.mkdir(parents=True, exist_ok=True)
         try: mod = load_inline(f'genrich_gn_silu_{key}', GN_SILU_SRC, functions=['gn_silu'], build_directory=str(d),
@@ -186,7 +187,7 @@ class _Resnet:
         if not isinstance(r.nonlinearity, torch.nn.SiLU): raise _unsupported('activations other than SiLU', type(r.nonlinearity).__name__)
         self.n1, self.n2, self.c1, self.c2 = _norm(r.norm1), _norm(r.norm2), _conv(r.conv1, dtype), _conv(r.conv2, dtype)
         self.sc = None if r.conv_shortcut is None else _conv(r.conv_shortcut, dtype)
-        self.temb, self.scale = r.time_emb_proj, r.output_scale_factor
+        self.temb, self.scale = copy.deepcopy(r.time_emb_proj).float().eval(), r.output_scale_factor   # a float32 snapshot, like every other weight
     def first_half(self, h):   return self.c1(gn_silu(h, None, *self.n1))            # class-independent when h is
     def second_half(self, h, y, semb):
         y = self.c2(gn_silu(y, self.temb(semb).float(), *self.n2))                     # the class enters through the bias of norm2
