@@ -184,8 +184,7 @@ def unet_eps_shared(unet, xt, t, index, cond) -> torch.Tensor:
 # %% ../nbs/21_diffusion_adapters.ipynb #9e160050
 def _rank_bounds(mf, alive, margin:float):
     "For fast means `mf` within a relative `margin` of the exact ones: [image, c, d] masks 'd might beat c' and 'd surely beats c' over alive pairs."
-    inf = torch.tensor(float('inf'), dtype=mf.dtype)
-    lo, hi = torch.where(alive, mf/(1 + margin), inf), torch.where(alive, mf/(1 - margin), inf)   # where each exact mean can lie
+    lo, hi = (mf/(1 + margin)).masked_fill(~alive, float('inf')), (mf/(1 - margin)).masked_fill(~alive, float('inf'))   # where each exact mean can lie
     other = alive[:, None, :] & alive[:, :, None] & ~torch.eye(alive.shape[1], dtype=torch.bool)[None]
     return (lo[:, None, :] < hi[:, :, None]) & other, (hi[:, None, :] < lo[:, :, None]) & other
 
@@ -218,7 +217,7 @@ def screened_predict(fast:DiffusionClassifier, exact:DiffusionClassifier, x, con
     exact.n_evals_ = 0
     if sure.any():
         se = exact._error_sums(xe, ce, S, alive & sure[:, None], 0, prev, groups)
-        pred[sure] = torch.where(alive, se, torch.tensor(float('inf'), dtype=torch.float64))[sure].argmin(1)
+        pred[sure] = se.masked_fill(~alive, float('inf'))[sure].argmin(1)
     if (rest := tie & ~sure).any():                                       # a near tie with a class exact may have pruned: run exact
         n0 = exact.n_evals_; pred[rest] = torch.from_numpy(np.nanargmin(exact.class_errors(x[rest], conds), 1)); exact.n_evals_ += n0
     return pred.numpy()

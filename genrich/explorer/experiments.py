@@ -5,7 +5,7 @@
 # %% ../../nbs/49_explorer.experiments.ipynb #f08ce544
 from __future__ import annotations
 import numpy as np
-from ..core import Scale, SCALES, as_scale, save_result, load_result, save_fig, timer, seed_everything, progress
+from ..core import Scale, as_scale, save_result, load_result, save_fig, timer, seed_everything, progress
 from .concepts import load_wordnet, pets_categories, PETS_CATEGORY_NAMES, embed_texts, N_WORDNET_CONCEPTS
 from .reward_model import ConceptGPR, exploration_scores
 from .sampling import fig23_record, concept_distribution, sample_concepts
