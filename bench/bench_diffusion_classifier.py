@@ -81,25 +81,35 @@ def reference_predict(eps_model, acp, x, n_classes, S, keep, trials, make_cond, 
 def _timed(f):
     w, c = time.perf_counter(), time.process_time(); r = f(); return r, time.perf_counter() - w, time.process_time() - c
 
+def _race(ref, ours, repeat):
+    "Run `ref()` and `ours()` alternately `repeat` times; each one's last result and fastest (wall, CPU) seconds."
+    best = {'ref': [float('inf')]*2, 'ours': [float('inf')]*2}; out = {}
+    for _ in range(repeat):
+        for k, f in (('ref', ref), ('ours', ours)):
+            out[k], w, c = _timed(f); best[k] = [min(best[k][0], w), min(best[k][1], c)]
+    return out['ref'], out['ours'], best['ref'], best['ours']
+
+def _row(name, n_img, schedule, n_ref, t_ref, t_ours, p_ref, p_ours, note=''):
+    "One table row: rates count the reference's ε-evaluations; `note` follows the identical-predictions verdict."
+    (w_ref, c_ref), (w_ours, c_ours) = t_ref, t_ours
+    same = "yes" if (p_ref == p_ours).all() else f"NO ({(p_ref == p_ours).mean():.2f} agree)"
+    print(f'| {name} | {n_img} | {schedule} | {n_ref/w_ref:.0f} / {n_ref/c_ref:.0f} | {n_ref/w_ours:.0f} / {n_ref/c_ours:.0f} | '
+          f'{w_ref/w_ours:.2f}x / {c_ref/c_ours:.2f}x | {w_ref/n_img:.2f} / {w_ours/n_img:.2f} | {same}{note} |')
+
 def run(name, model, acp, x, conds, make_cond, keep, trials, batch_size, ours_model=None, compare=None, repeat=1):
     "Time the reference and ours alternately `repeat` times on the same S; keep each one's fastest run."
     ours = DiffusionClassifier(ours_model or model, acp, keep=keep, trials=trials, batch_size=batch_size)
     S = ours.noise_set(x.shape[1:])
-    w_ref = c_ref = w_ours = c_ours = float('inf')
-    for _ in range(repeat):
-        (p_ref, n_ref), w, c = _timed(lambda: reference_predict(model, acp, x, len(conds), S, keep, trials, make_cond))
-        w_ref, c_ref = min(w_ref, w), min(c_ref, c)
-        err, w, c = _timed(lambda: ours.class_errors(x, conds)); p_ours = np.nanargmin(err, 1)
-        w_ours, c_ours = min(w_ours, w), min(c_ours, c)
+    (p_ref, n_ref), err, t_ref, t_ours = _race(lambda: reference_predict(model, acp, x, len(conds), S, keep, trials, make_cond),
+                                               lambda: ours.class_errors(x, conds), repeat)
     assert n_ref == ours.n_evals_, (n_ref, ours.n_evals_)
-    same = "yes" if (p_ref == p_ours).all() else f"NO ({(p_ref == p_ours).mean():.2f} agree)"
+    note = ''
     if compare is not None:                                                 # error difference against an fp32 run of ours
         ok = ~np.isnan(err) & ~np.isnan(compare)
-        same += f"; errors vs fp32: max rel. diff {np.max(np.abs(err[ok] - compare[ok])/np.abs(compare[ok])):.1e}"
+        note = f"; errors vs fp32: max rel. diff {np.max(np.abs(err[ok] - compare[ok])/np.abs(compare[ok])):.1e}"
         if ok.all():                                                        # exhaustive: per-image spread of the error ratios, what screening must cover
-            r = err/compare; same += f", max per-image ratio spread {np.max(r.max(1)/r.min(1) - 1):.1e}"
-    print(f'| {name} | {len(x)} | {keep} / {trials} | {n_ref/w_ref:.0f} / {n_ref/c_ref:.0f} | {n_ref/w_ours:.0f} / {n_ref/c_ours:.0f} | '
-          f'{w_ref/w_ours:.2f}x / {c_ref/c_ours:.2f}x | {w_ref/len(x):.2f} / {w_ours/len(x):.2f} | {same} |')
+            r = err/compare; note += f", max per-image ratio spread {np.max(r.max(1)/r.min(1) - 1):.1e}"
+    _row(name, len(x), f'{keep} / {trials}', n_ref, t_ref, t_ours, p_ref, np.nanargmin(err, 1), note)
     return err
 
 def run_screened(name, ad32, ad16, x, conds, make_cond, keep, trials, batch_size, margin=0.005, repeat=1, exact_model=None):
@@ -107,16 +117,10 @@ def run_screened(name, ad32, ad16, x, conds, make_cond, keep, trials, batch_size
     acp = ad32.alphas_cumprod
     fast = DiffusionClassifier(ad16, acp, keep=keep, trials=trials, batch_size=batch_size)
     exact = DiffusionClassifier(exact_model or ad32, acp, keep=keep, trials=trials, batch_size=batch_size)
-    S = fast.noise_set(x.shape[1:])
-    w_ref = c_ref = w_ours = c_ours = float('inf')
-    for _ in range(repeat):
-        (p_ref, n_ref), w, c = _timed(lambda: reference_predict(ad32, acp, x, len(conds), S, keep or (len(conds),), trials, make_cond))
-        w_ref, c_ref = min(w_ref, w), min(c_ref, c)
-        p_ours, w, c = _timed(lambda: screened_predict(fast, exact, x, conds, margin=margin))
-        w_ours, c_ours = min(w_ours, w), min(c_ours, c)
-    same = "yes" if (p_ref == p_ours).all() else f"NO ({(p_ref == p_ours).mean():.2f} agree)"
-    print(f'| {name} | {len(x)} | {keep or (len(conds),)} / {trials} | {n_ref/w_ref:.0f} / {n_ref/c_ref:.0f} | {n_ref/w_ours:.0f} / {n_ref/c_ours:.0f} | '
-          f'{w_ref/w_ours:.2f}x / {c_ref/c_ours:.2f}x | {w_ref/len(x):.2f} / {w_ours/len(x):.2f} | {same}; ε-evals fast {fast.n_evals_} + fp32 {exact.n_evals_} |')
+    S, ref_keep = fast.noise_set(x.shape[1:]), keep or (len(conds),)
+    (p_ref, n_ref), p_ours, t_ref, t_ours = _race(lambda: reference_predict(ad32, acp, x, len(conds), S, ref_keep, trials, make_cond),
+                                                  lambda: screened_predict(fast, exact, x, conds, margin=margin), repeat)
+    _row(name, len(x), f'{ref_keep} / {trials}', n_ref, t_ref, t_ours, p_ref, p_ours, f'; ε-evals fast {fast.n_evals_} + fp32 {exact.n_evals_}')
 
 def profile(unet, batch=32, n_classes=10):
     "Where a forward pass spends its time (torch.profiler, one batch of `batch` triples) and which share of it is class-independent."
