@@ -150,12 +150,28 @@ cpu_kernels.why = None
 # %% ../nbs/21a_fast_unet.ipynb #2d5f4fd9
 def gn_silu_reference(x, bias, weight, bias_gn, groups:int, eps:float, act:bool=True) -> torch.Tensor:
     "What the kernel computes, in PyTorch: `act(GroupNorm(x + bias[:, :, None, None]))` in float32, returned like `x` (dtype and channels-last)."
+    _check_gn(x, bias, weight, bias_gn, groups)
     h = x.float() if bias is None or bias.numel() == 0 else x.float() + bias[:, :, None, None]
     h = F.group_norm(h, groups, weight, bias_gn, eps)
     return (F.silu(h) if act else h).to(x.dtype).contiguous(memory_format=torch.channels_last)
 
+def _check_gn(x, bias, weight, bias_gn, groups):
+    "A ValueError naming the argument when `gn_silu`'s inputs do not fit together."
+    if not isinstance(x, torch.Tensor) or x.ndim != 4: raise ValueError(f"x must be a 4-d tensor (N, C, H, W), got {tuple(getattr(x, 'shape', ())) or type(x).__name__}")
+    n, c = x.shape[:2]
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or c % groups: raise ValueError(f"groups must be a positive divisor of the {c} channels, got {groups!r}")
+    for name, v in (('weight', weight), ('bias_gn', bias_gn)):
+        if not isinstance(v, torch.Tensor) or tuple(v.shape) != (c,): raise ValueError(f"{name} must be a tensor of shape ({c},), got {tuple(getattr(v, 'shape', ())) or type(v).__name__}")
+    if bias is not None and (not isinstance(bias, torch.Tensor) or (bias.numel() and tuple(bias.shape) != (n, c))):
+        raise ValueError(f"bias must be None or a tensor of shape ({n}, {c}), got {tuple(getattr(bias, 'shape', ())) or type(bias).__name__}")
+
 def gn_silu(x, bias, weight, bias_gn, groups:int, eps:float, act:bool=True) -> torch.Tensor:
     "`act(GroupNorm(x + bias))` for a channels-last bfloat16 or float32 `x`: the fused kernel when it is built and the shape allows, else `gn_silu_reference`."
+    _check_gn(x, bias, weight, bias_gn, groups)
+    return _gn_silu(x, bias, weight, bias_gn, groups, eps, act)
+
+def _gn_silu(x, bias, weight, bias_gn, groups, eps, act=True):
+    "`gn_silu` without the argument checks: the model's inner loop, whose shapes come from the layers themselves."
     k = cpu_kernels()
     if k is None or x.shape[1] % 16 or x.dtype not in (torch.bfloat16, torch.float32) or x.device.type != 'cpu' or not x.is_contiguous(memory_format=torch.channels_last):
         return gn_silu_reference(x, bias, weight, bias_gn, groups, eps, act)
@@ -188,9 +204,9 @@ class _Resnet:
         self.n1, self.n2, self.c1, self.c2 = _norm(r.norm1), _norm(r.norm2), _conv(r.conv1, dtype), _conv(r.conv2, dtype)
         self.sc = None if r.conv_shortcut is None else _conv(r.conv_shortcut, dtype)
         self.temb, self.scale = copy.deepcopy(r.time_emb_proj).float().eval(), r.output_scale_factor   # a float32 snapshot, like every other weight
-    def first_half(self, h):   return self.c1(gn_silu(h, None, *self.n1))            # class-independent when h is
+    def first_half(self, h):   return self.c1(_gn_silu(h, None, *self.n1))            # class-independent when h is
     def second_half(self, h, y, semb):
-        y = self.c2(gn_silu(y, self.temb(semb).float(), *self.n2))                     # the class enters through the bias of norm2
+        y = self.c2(_gn_silu(y, self.temb(semb).float(), *self.n2))                     # the class enters through the bias of norm2
         out = (h if self.sc is None else self.sc(h)) + y
         return out if self.scale == 1 else out/self.scale
     def __call__(self, h, semb): return self.second_half(h, self.first_half(h), semb)
@@ -205,7 +221,7 @@ class _Attention:
         self.q, self.k, self.v, self.o = a.to_q, a.to_k, a.to_v, a.to_out[0]
     def __call__(self, h):
         n, c, H, W = h.shape
-        t = gn_silu(h, None, *self.gn, act=False).permute(0, 2, 3, 1).reshape(n, H*W, c).float()   # channels-last: tokens without a copy
+        t = _gn_silu(h, None, *self.gn, act=False).permute(0, 2, 3, 1).reshape(n, H*W, c).float()   # channels-last: tokens without a copy
         q, k, v = [m(t).view(n, H*W, self.heads, -1).transpose(1, 2) for m in (self.q, self.k, self.v)]
         o = self.o(F.scaled_dot_product_attention(q, k, v, scale=self.scale).transpose(1, 2).reshape(n, H*W, -1))
         out = o.to(h.dtype).view(n, H, W, -1).permute(0, 3, 1, 2) + h
@@ -291,4 +307,4 @@ class FastUNet2D:
         for rs_, us in self.up:
             for r in rs_: h = r(torch.cat([h, res.pop()], 1), semb)
             for u in us: h = u(F.interpolate(h, scale_factor=2.0, mode='nearest'))
-        return self.conv_out(gn_silu(h, None, *self.norm_out)).float().contiguous()
+        return self.conv_out(_gn_silu(h, None, *self.norm_out)).float().contiguous()
