@@ -155,6 +155,8 @@ def test_screened_predict_recovers_fp32_predictions_on_near_ties():
     with pytest.raises(ValueError, match='differ in seed'): screened_predict(ad16.classifier(trials=(30,), seed=1), c32, x, ad32.conds())
     with pytest.raises(ValueError, match='margin'): screened_predict(c16, c32, x, ad32.conds(), margin=-0.1)
     with pytest.raises(TypeError, match='exact must be a DiffusionClassifier'): screened_predict(c16, ad32, x, ad32.conds())
+    other_S = ad32.classifier(trials=(30,), seed=1).noise_set(x.shape[1:])          # same settings, another saved S
+    with pytest.raises(ValueError, match='different noise sets S'): screened_predict(c16, ad32.classifier(trials=(30,), noise=other_S), x, ad32.conds())
 
 def test_screened_predict_adaptive_equals_exact_adaptive():
     "Alg. 3 screened stage by stage gives the fp32 adaptive predictions: default margin (near ties rescored), a huge one (every image rerun exactly), a tiny one (bf16 ranks trusted; fast == exact here)."
